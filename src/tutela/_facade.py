@@ -1,0 +1,303 @@
+"""`Tutela`: the Python SDK. Builds the services from one `Settings` and runs each call in a
+unit of work, so every operation is one transaction with its audit entries.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tutela.actor import Actor
+from tutela.clock import Clock, SystemClock
+from tutela.config import CONFIG_FILE, Settings
+from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, VerifyReport
+from tutela.core.crypto import BlindIndex, EnvKeyProvider, FileKeyProvider, KeyProvider
+from tutela.core.storage import create_engine_for, is_sqlite
+from tutela.core.storage import migrate as migrations
+from tutela.core.storage.engine import checkpoint_sqlite
+from tutela.core.uow import UnitOfWork
+from tutela.datamap import AppliedDataMap, DataMap, apply_datamap, load_datamap
+from tutela.errors import ConfigError, HomeExists, HomeNotFound, SchemaOutdated
+from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
+from tutela.vault import keys as vault_keys
+from tutela.vault.service import Record
+
+SDK = "sdk"
+Progress = Callable[[int, int], None]
+
+
+def example_datamap() -> str:
+    """The shipped example data map (a small online shop)."""
+    return resources.files("tutela").joinpath("examples/datamap.yaml").read_text("utf-8")
+
+
+class Tutela:
+    """One Tutela home: data map, keys, database and audit log.
+
+    Open with `Tutela.open(home)` or create with `Tutela.init(home)`; use as a context manager
+    or call `close()`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        key_provider: KeyProvider | None = None,
+        consent: ConsentCheck | None = None,
+        check_schema: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        if not settings.datamap_file.is_file():
+            raise HomeNotFound(f"no Tutela home at {settings.home}: run 'tutela init' first")
+        self.keys = key_provider or _key_provider(settings)
+        self.engine = create_engine_for(
+            settings.resolved_database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            busy_timeout_ms=settings.busy_timeout_ms,
+        )
+        if check_schema and not migrations.is_current(self.engine):
+            self.engine.dispose()
+            raise SchemaOutdated("the database schema is not current: run 'tutela migrate'")
+        with self.engine.connect() as conn:
+            system = vault_keys.load_system_keys(conn, self.keys)
+        self.audit = AuditLog(system.audit_key, HeadFile(settings.audit_head_file), self.clock)
+        with self.unit_of_work() as uow:
+            self.applied: AppliedDataMap = apply_datamap(
+                uow, settings.datamap_file.read_text("utf-8"), self.clock, "system"
+            )
+        self.vault = Vault(
+            self.applied.datamap,
+            self.keys,
+            BlindIndex(system.index_key),
+            self.clock,
+            rules=ValueRules(settings.phone_default_region),
+            consent=consent,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        home: Path | str | None = None,
+        *,
+        settings: Settings | None = None,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Tutela:
+        """Open an existing home (default `TUTELA_HOME`, then `~/.tutela`)."""
+        return cls(settings or Settings.load(home, environ), **kwargs)
+
+    @classmethod
+    def init(
+        cls,
+        home: Path | str | None = None,
+        datamap: Path | str | None = None,
+        *,
+        settings: Settings | None = None,
+        environ: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Tutela:
+        """Create a home: data map (the example if none is given), key file, schema, keys.
+
+        Raises:
+            HomeExists: the directory already holds a Tutela home (nothing is changed).
+            DataMapInvalid: the given data map has problems (nothing is created).
+        """
+        settings = settings or Settings.load(home, environ)
+        root = settings.home
+        document = Path(datamap).read_text("utf-8") if datamap else example_datamap()
+        load_datamap(document)  # refuse a bad map before creating anything
+        if settings.datamap_file.exists() or settings.key_file.exists():
+            raise HomeExists(f"{root} already holds a Tutela home; not overwriting it")
+        created_dir = not root.exists()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            provider = kwargs.pop("key_provider", None) or (
+                EnvKeyProvider(settings.master_key.get_secret_value())
+                if settings.master_key
+                else FileKeyProvider.create(settings.key_file)
+            )
+            engine = create_engine_for(settings.resolved_database_url)
+            try:
+                migrations.upgrade(engine)
+                with engine.begin() as conn:
+                    vault_keys.create_system_keys(conn, provider)
+            finally:
+                engine.dispose()
+            settings.datamap_file.write_text(document, "utf-8")
+            config = root / CONFIG_FILE
+            if not config.exists():
+                config.write_text("# Tutela settings; TUTELA_* environment variables win.\n")
+        except BaseException:
+            # Leave nothing half-made behind: a failed init can simply be run again.
+            for path in (settings.key_file, settings.datamap_file, settings.audit_head_file):
+                path.unlink(missing_ok=True)
+            if created_dir:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
+        tutela = cls(settings, key_provider=provider, **kwargs)
+        with tutela.unit_of_work() as uow:
+            uow.record(AuditEvent(actor="system", action="home.init"))
+        return tutela
+
+    def close(self) -> None:
+        self.audit.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Tutela:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction with its audit events; for code that combines several calls."""
+        return UnitOfWork(self.engine, self.audit)
+
+    @property
+    def datamap(self) -> DataMap:
+        return self.applied.datamap
+
+    @property
+    def datamap_version(self) -> str:
+        return self.applied.version
+
+    # -- vault ---------------------------------------------------------------------------
+
+    def add(self, values: Mapping[str, Any], *, actor: Actor | None = None) -> str:
+        """Store a new subject's values; returns the new subject id."""
+        with self.unit_of_work() as uow:
+            return self.vault.add(uow, values, actor or Actor(SDK, "admin"))
+
+    def add_many(
+        self, rows: Sequence[Mapping[str, Any]], *, actor: Actor | None = None
+    ) -> list[str]:
+        """Store many subjects in one transaction, all or nothing (`BatchRejected` lists the
+        bad rows)."""
+        with self.unit_of_work() as uow:
+            return self.vault.add_many(uow, rows, actor or Actor(SDK, "admin"))
+
+    def update(
+        self, subject_id: str, values: Mapping[str, Any], *, actor: Actor | None = None
+    ) -> None:
+        with self.unit_of_work() as uow:
+            self.vault.update(uow, subject_id, values, actor or Actor(SDK, "admin"))
+
+    def read(
+        self,
+        subject_id: str,
+        fields: Sequence[str] | None = None,
+        *,
+        purpose: str,
+        role: str,
+        actor_id: str = SDK,
+    ) -> Record:
+        """A subject's values for a purpose, as the role may see them (audited)."""
+        with self.unit_of_work() as uow:
+            return self.vault.read(
+                uow, subject_id, purpose=purpose, actor=Actor(actor_id, role), fields=fields
+            )
+
+    def read_many(
+        self,
+        subject_ids: Sequence[str],
+        fields: Sequence[str] | None = None,
+        *,
+        purpose: str,
+        role: str,
+        actor_id: str = SDK,
+    ) -> dict[str, Record]:
+        with self.unit_of_work() as uow:
+            return self.vault.read_many(
+                uow, subject_ids, purpose=purpose, actor=Actor(actor_id, role), fields=fields
+            )
+
+    def find(
+        self, field: str, value: Any, *, purpose: str, role: str, actor_id: str = SDK
+    ) -> list[str]:
+        """Ids of subjects whose searchable `field` equals `value`; decrypts nothing."""
+        with self.unit_of_work() as uow:
+            return self.vault.find(uow, field, value, purpose=purpose, actor=Actor(actor_id, role))
+
+    def erase(self, subject_id: str, *, actor: Actor | None = None) -> None:
+        """Crypto-shred and delete a subject; on SQLite also purge the bytes from the files."""
+        with self.unit_of_work() as uow:
+            self.vault.erase(uow, subject_id, actor or Actor(SDK, "admin"))
+        if is_sqlite(self.engine):
+            checkpoint_sqlite(self.engine)
+
+    # -- keys and audit ------------------------------------------------------------------
+
+    def rotate_keys(
+        self, *, rewrap_only: bool = False, progress: Progress | None = None, actor: Actor | None = None
+    ) -> RotationReport:
+        """New KEK version; every data key re-wrapped under it, values untouched."""
+        report = vault_keys.rotate(
+            self.engine,
+            self.keys,
+            rewrap_only=rewrap_only,
+            batch_size=self.settings.import_batch_size,
+            progress=progress,
+        )
+        with self.unit_of_work() as uow:
+            who = actor or Actor(SDK, "admin")
+            uow.record(
+                AuditEvent(
+                    actor=who.id,
+                    role=who.role,
+                    action="keys.rotate",
+                    detail=f"kek v{report.kek_version}, {report.rewrapped} rewrapped",
+                )
+            )
+        return report
+
+    def retire_key(self, version: int, *, actor: Actor | None = None) -> None:
+        """Forget an old KEK version once nothing is wrapped under it."""
+        with self.unit_of_work() as uow:
+            vault_keys.retire(uow.conn, self.keys, version)
+            who = actor or Actor(SDK, "admin")
+            uow.record(
+                AuditEvent(actor=who.id, role=who.role, action="keys.retire", detail=f"kek v{version}")
+            )
+
+    def verify_audit(self) -> VerifyReport:
+        """Check the whole chain and the head checkpoint."""
+        with self.engine.connect() as conn:
+            return self.audit.verify(conn)
+
+    def audit_entries(
+        self, *, subject_id: str | None = None, after: int = 0, limit: int | None = None
+    ) -> Iterator[ChainedEntry]:
+        with self.engine.connect() as conn:
+            yield from self.audit.entries(conn, subject_id=subject_id, after=after, limit=limit)
+
+    @staticmethod
+    def migrate(settings: Settings) -> list[str]:
+        """Apply pending migrations to the home's database; returns the revisions applied."""
+        engine = create_engine_for(settings.resolved_database_url)
+        try:
+            return migrations.upgrade(engine)
+        finally:
+            engine.dispose()
+
+
+def _key_provider(settings: Settings) -> KeyProvider:
+    if settings.master_key is not None:
+        return EnvKeyProvider(settings.master_key.get_secret_value())
+    if not settings.key_file.exists():
+        raise ConfigError(
+            f"no key file at {settings.key_file} and TUTELA_MASTER_KEY is not set"
+        )
+    return FileKeyProvider(settings.key_file)
+
+
+__all__ = ["Tutela", "example_datamap"]

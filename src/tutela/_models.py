@@ -1,0 +1,7 @@
+"""Imports every models module so the shared metadata knows all tables (Alembic, tests)."""
+
+from tutela.core.audit import models as audit_models
+from tutela.datamap import models as datamap_models
+from tutela.vault import models as vault_models
+
+__all__ = ["audit_models", "datamap_models", "vault_models"]

@@ -1,0 +1,117 @@
+"""Settings: built once from the environment and the home's `tutela.toml`, then passed down.
+
+Nothing here runs at import time. `Settings.load` takes the environment as a mapping so tests
+(and embedding applications) can supply their own instead of `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tutela.errors import ConfigError
+
+ENV_PREFIX = "TUTELA_"
+CONFIG_FILE = "tutela.toml"
+DATAMAP_FILE = "datamap.yaml"
+KEY_FILE = "keys.json"
+DATABASE_FILE = "tutela.db"
+AUDIT_HEAD_FILE = "audit.head"
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    """The home used when neither `--home` nor `TUTELA_HOME` is given."""
+    return Path(environ.get("HOME", "~")).expanduser() / ".tutela"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with its source order: explicit > `TUTELA_*` > `tutela.toml`."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    home: Path
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is the home's SQLite file."
+    )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Key-encryption keys as 'VERSION:BASE64[,VERSION:BASE64…]' instead of the key file.",
+    )
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="SQLite fsync policy; NORMAL in WAL mode survives a crash of the process.",
+    )
+    busy_timeout_ms: int = Field(default=30_000, ge=0)
+    import_batch_size: int = Field(default=1_000, ge=1, le=100_000)
+    phone_default_region: str = Field(
+        default="GB", description="Region for phone numbers written without a country code."
+    )
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        # Only explicit values: `load` gathers the environment and the TOML file itself, so
+        # constructing Settings never reads process state behind the caller's back.
+        return (init_settings,)
+
+    @classmethod
+    def load(
+        cls,
+        home: Path | str | None = None,
+        environ: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings for a home from the environment and the home's `tutela.toml`.
+
+        Args:
+            home: the home directory; default `TUTELA_HOME`, then `~/.tutela`.
+            environ: the environment to read `TUTELA_*` from; default `os.environ`.
+            overrides: explicit values that win over everything else.
+
+        Raises:
+            ConfigError: the TOML file or a value is invalid (the message names the setting).
+        """
+        env = dict(os.environ if environ is None else environ)
+        chosen = Path(home or env.get(f"{ENV_PREFIX}HOME") or default_home(env)).expanduser()
+        values: dict[str, Any] = {}
+        toml_path = chosen / CONFIG_FILE
+        if toml_path.is_file():
+            try:
+                values.update(tomllib.loads(toml_path.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{toml_path}: {exc}") from None
+        for name in cls.model_fields:
+            key = f"{ENV_PREFIX}{name.upper()}"
+            if key in env and name != "home":
+                values[name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["home"] = chosen
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"invalid settings: {problems}") from None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file inside the home."""
+        return self.database_url or f"sqlite:///{self.home / DATABASE_FILE}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / KEY_FILE
+
+    @property
+    def datamap_file(self) -> Path:
+        return self.home / DATAMAP_FILE
+
+    @property
+    def audit_head_file(self) -> Path:
+        return self.home / AUDIT_HEAD_FILE

@@ -1,0 +1,1 @@
+"""Core: cryptography, storage and the audit chain. Imports no service."""

@@ -1,0 +1,7 @@
+"""The tamper-evident audit log: HMAC hash chain in the database, head checkpoint outside."""
+
+from tutela.core.audit.chain import AuditEvent, ChainedEntry, VerifyReport
+from tutela.core.audit.head import Head, HeadFile
+from tutela.core.audit.log import AuditLog
+
+__all__ = ["AuditEvent", "AuditLog", "ChainedEntry", "Head", "HeadFile", "VerifyReport"]

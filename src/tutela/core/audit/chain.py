@@ -1,0 +1,128 @@
+"""The hash chain: how an entry's MAC is computed and how a chain is checked.
+
+``mac_n = HMAC-SHA256(audit_key, "tutela.audit.v1" 0x00 || mac_{n-1} || canonical_json(entry_n))``
+with ``mac_0`` = 32 zero bytes. The canonical JSON has sorted keys, no spaces and the time in
+UTC with microseconds, so the same entry always gives the same bytes on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tutela.core.crypto import mac
+
+GENESIS = bytes(32)
+_LABEL = b"tutela.audit.v1\x00"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What an operation asks to be recorded: ids, names and outcomes, never values."""
+
+    actor: str
+    action: str
+    outcome: str = "ok"
+    role: str | None = None
+    subject_id: str | None = None
+    fields: Sequence[str] = ()
+    purpose: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainedEntry:
+    """An event placed in the chain."""
+
+    seq: int
+    at: datetime
+    event: AuditEvent
+    prev_mac: bytes
+    mac: bytes
+
+
+def canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical_bytes(seq: int, at: datetime, event: AuditEvent) -> bytes:
+    document = {
+        "seq": seq,
+        "at": canonical_time(at),
+        "actor": event.actor,
+        "role": event.role,
+        "action": event.action,
+        "outcome": event.outcome,
+        "subject": event.subject_id,
+        "fields": list(event.fields),
+        "purpose": event.purpose,
+        "detail": event.detail,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def entry_mac(key: bytes, prev_mac: bytes, seq: int, at: datetime, event: AuditEvent) -> bytes:
+    return mac(key, _LABEL + prev_mac + canonical_bytes(seq, at, event))
+
+
+def link(
+    key: bytes, last_seq: int, last_mac: bytes, at: datetime, events: Iterable[AuditEvent]
+) -> list[ChainedEntry]:
+    """Chain `events` after the entry (`last_seq`, `last_mac`)."""
+    entries = []
+    seq, prev = last_seq, last_mac
+    for event in events:
+        seq += 1
+        current = entry_mac(key, prev, seq, at, event)
+        entries.append(ChainedEntry(seq, at, event, prev, current))
+        prev = current
+    return entries
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of `verify`: `ok`, the count checked, and the first broken entry if any."""
+
+    ok: bool
+    entries: int
+    first_broken: int | None = None
+    reason: str | None = None
+    head_seq: int = 0
+
+
+class ChainVerifier:
+    """Feeds entries in `seq` order and remembers the first that does not fit."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self.count = 0
+        self.last_seq = 0
+        self.last_mac = GENESIS
+        self.broken: tuple[int, str] | None = None
+
+    def feed(self, entry: ChainedEntry) -> bool:
+        """Check one entry; returns False (and stops accepting) at the first break."""
+        if self.broken:
+            return False
+        expected_seq = self.last_seq + 1
+        if entry.seq != expected_seq:
+            reason = (
+                f"entries {expected_seq}..{entry.seq - 1} are missing"
+                if entry.seq > expected_seq
+                else "entries are out of order"
+            )
+            self.broken = (expected_seq, reason)
+            return False
+        if entry.prev_mac != self.last_mac:
+            self.broken = (entry.seq, "does not link to the entry before it")
+            return False
+        if entry.mac != entry_mac(self._key, entry.prev_mac, entry.seq, entry.at, entry.event):
+            self.broken = (entry.seq, "content does not match its MAC (edited)")
+            return False
+        self.count += 1
+        self.last_seq, self.last_mac = entry.seq, entry.mac
+        return True

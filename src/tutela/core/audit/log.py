@@ -1,0 +1,95 @@
+"""`AuditLog`: append events to the chain and verify it, including the head checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import Connection
+
+from tutela.clock import Clock
+from tutela.core.audit import repository
+from tutela.core.audit.chain import AuditEvent, ChainedEntry, ChainVerifier, VerifyReport, link
+from tutela.core.audit.head import Head, HeadFile
+
+
+class AuditLog:
+    """The tamper-evident log. Appends happen inside the caller's transaction."""
+
+    def __init__(self, key: bytes, head_file: HeadFile, clock: Clock) -> None:
+        self._key = key
+        self._head_file = head_file
+        self._clock = clock
+
+    def append(self, conn: Connection, events: Sequence[AuditEvent]) -> Head | None:
+        """Chain and insert `events` in the open transaction; returns the new head.
+
+        The chain lock is held until the transaction ends, so take it last: the caller's own
+        work is done before appenders queue behind each other.
+        """
+        if not events:
+            return None
+        repository.lock_chain(conn)
+        last_seq, last_mac = repository.last_link(conn)
+        entries = link(self._key, last_seq, last_mac, self._clock.now(), events)
+        repository.insert_entries(conn, entries)
+        return Head(entries[-1].seq, entries[-1].mac)
+
+    def checkpoint(self, head: Head | None) -> None:
+        """Record a committed head outside the database."""
+        if head is not None:
+            self._head_file.advance(head)
+
+    def verify(self, conn: Connection) -> VerifyReport:
+        """Check every link, then that the checkpointed head is still in the chain."""
+        verifier = ChainVerifier(self._key)
+        for entry in repository.iter_entries(conn):
+            if not verifier.feed(entry):
+                break
+        head = self._head_file.read()
+        head_seq = head.seq if head else 0
+        if verifier.broken:
+            seq, reason = verifier.broken
+            return VerifyReport(False, verifier.count, seq, reason, head_seq)
+        if head is not None:
+            if head.seq < 0:
+                return VerifyReport(
+                    False, verifier.count, verifier.last_seq + 1, "head checkpoint unreadable"
+                )
+            if head.seq > verifier.last_seq:
+                return VerifyReport(
+                    False,
+                    verifier.count,
+                    verifier.last_seq + 1,
+                    f"entries {verifier.last_seq + 1}..{head.seq} were deleted "
+                    "(the head checkpoint is ahead of the log)",
+                    head_seq,
+                )
+            checkpointed = self._mac_at(conn, head.seq)
+            if head.seq > 0 and checkpointed != head.mac:
+                return VerifyReport(
+                    False, verifier.count, head.seq, "does not match the head checkpoint", head_seq
+                )
+        return VerifyReport(True, verifier.count, head_seq=head_seq)
+
+    def _mac_at(self, conn: Connection, seq: int) -> bytes | None:
+        for entry in repository.iter_entries(conn, after=seq - 1, limit=1):
+            return entry.mac
+        return None
+
+    def entries(
+        self,
+        conn: Connection,
+        *,
+        subject_id: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[ChainedEntry]:
+        return repository.iter_entries(conn, subject_id=subject_id, after=after, limit=limit)
+
+    def reset_head(self, conn: Connection) -> None:
+        """Re-checkpoint the head from the database (after init or a restore)."""
+        seq, mac = repository.last_link(conn)
+        self._head_file.reset(Head(seq, mac))
+
+    def close(self) -> None:
+        self._head_file.close()

@@ -1,0 +1,54 @@
+"""HAZARDOUS MATERIALS: raw AES-256-GCM and HMAC with caller-chosen nonces and labels.
+
+Misuse (a repeated nonce, a missing associated-data binding) silently breaks confidentiality.
+Use `tutela.core.crypto.envelope` instead: it draws nonces itself and binds subject, field and
+key version. This module exists so the envelope format has one definition that known-answer
+tests can pin with fixed nonces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tutela.errors import DecryptionFailed
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+
+def random_bytes(n: int) -> bytes:
+    """Cryptographically secure random bytes; the project's one source of randomness."""
+    return os.urandom(n)
+
+
+def aead(key: bytes) -> AESGCM:
+    """An AES-256-GCM instance; callers keep it to avoid rebuilding the key schedule."""
+    if len(key) != KEY_BYTES:
+        raise ValueError("AES-256-GCM needs a 32-byte key")
+    return AESGCM(key)
+
+
+def seal_with_nonce(cipher: AESGCM, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """`nonce || ciphertext || tag`. The nonce MUST never repeat under one key."""
+    return nonce + cipher.encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(cipher: AESGCM, blob: bytes, aad: bytes) -> bytes:
+    """Inverse of `seal_with_nonce`; every failure is the same `DecryptionFailed`."""
+    if len(blob) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionFailed()
+    try:
+        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+    except (InvalidTag, ValueError, OverflowError):
+        raise DecryptionFailed() from None
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 of `message`."""
+    return hmac.new(key, message, hashlib.sha256).digest()

@@ -1,0 +1,88 @@
+"""Engines for SQLite (embedded default) and PostgreSQL, set up the way the vault needs them.
+
+SQLite runs in WAL mode with `secure_delete` on (erased rows are zeroed, not left in free
+pages) and every transaction `BEGIN IMMEDIATE`, because every operation ends in an audit append:
+taking the write lock up front avoids the deadlock of two readers upgrading at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
+
+from tutela.errors import ConfigError
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine_for(
+    url: str, *, sqlite_synchronous: str = "NORMAL", busy_timeout_ms: int = 30_000
+) -> Engine:
+    """Build the engine for `url` (SQLite file or PostgreSQL via psycopg 3).
+
+    Raises:
+        ConfigError: the URL is malformed or names an unsupported database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("database URL is malformed") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, sqlite_synchronous, busy_timeout_ms)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
+
+
+def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
+    # NullPool-free default (QueuePool for files) keeps connections and their page cache warm.
+    kwargs: dict[str, Any] = {}
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        kwargs["poolclass"] = NullPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let us issue BEGIN ourselves (pysqlite would otherwise defer it).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def checkpoint_sqlite(engine: Engine) -> None:
+    """Fold the WAL back into the database file and truncate it (after an erasure).
+
+    With `secure_delete` on, this is what makes erased bytes leave the files on disk.
+    """
+    if not is_sqlite(engine):
+        return
+    # Outside any transaction (a checkpoint cannot run inside one): the raw connection is in
+    # autocommit mode because `_on_connect` cleared pysqlite's isolation level.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()

@@ -1,0 +1,244 @@
+"""Every error Tutela raises, in one hierarchy.
+
+Messages name fields, purposes, roles and subject ids, never a personal value. Only the
+interfaces' mappers (CLI exit codes, later the API's problem+json) catch the root.
+
+    TutelaError
+    ├── ConfigError
+    │   ├── HomeNotFound
+    │   └── HomeExists
+    ├── DataMapError
+    │   ├── DataMapInvalid              (carries every problem with its location)
+    │   ├── FieldNotInDataMap
+    │   └── PurposeNotInDataMap
+    ├── ValidationFailed                (a value of a declared field is not of its type)
+    │   └── BatchRejected               (carries each rejected row's number and field)
+    ├── SubjectError
+    │   ├── SubjectNotFound
+    │   └── SubjectErased
+    ├── AccessDenied                    (every denial is audited)
+    │   ├── RoleNotAllowed
+    │   ├── FieldNotAllowedForPurpose
+    │   ├── FieldNotSearchable
+    │   └── ConsentNotActive
+    ├── CryptoError
+    │   ├── DecryptionFailed            (one opaque error for every way opening fails)
+    │   ├── KeyFileInsecure
+    │   ├── KeyMismatch
+    │   └── KeyVersionInUse
+    └── StorageError
+        ├── SchemaOutdated
+        └── AuditChainBroken            (raised by callers that require a valid chain)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TutelaError(Exception):
+    """Root of every error Tutela raises on purpose."""
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+class ConfigError(TutelaError):
+    """The home directory or settings are not usable."""
+
+
+class HomeNotFound(ConfigError):
+    """No initialised Tutela home at the given path."""
+
+
+class HomeExists(ConfigError):
+    """`init` refuses to overwrite an existing home."""
+
+
+# -- data map ------------------------------------------------------------------------------
+
+
+class DataMapError(TutelaError):
+    """The data map is invalid or a request names something it does not declare."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a data map, with its location (e.g. `purposes.x.fields[2]`)."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class DataMapInvalid(DataMapError):
+    """The data map document has one or more problems."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        first = str(self.problems[0]) if self.problems else "unknown problem"
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(f"data map is invalid: {first}{more}")
+
+
+class FieldNotInDataMap(DataMapError):
+    """A write or read named a field the data map does not declare."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(f"field '{field}' is not declared in the data map")
+
+
+class PurposeNotInDataMap(DataMapError):
+    """A read named a purpose the data map does not declare."""
+
+    def __init__(self, purpose: str) -> None:
+        self.purpose = purpose
+        super().__init__(f"purpose '{purpose}' is not declared in the data map")
+
+
+# -- values --------------------------------------------------------------------------------
+
+
+class ValidationFailed(TutelaError):
+    """A value does not match its field's declared type. The value itself is never quoted."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"field '{field}': {reason}")
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """One row of a bulk import that was refused: its 1-based number, field and reason."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"field '{self.field}'" if self.field else "row"
+        return f"row {self.row}: {where}: {self.reason}"
+
+
+class BatchRejected(ValidationFailed):
+    """A bulk import batch had invalid rows; nothing of the batch was stored."""
+
+    def __init__(self, rejected: Sequence[RejectedRow]) -> None:
+        self.rejected = tuple(rejected)
+        first = self.rejected[0] if self.rejected else RejectedRow(0, "", "unknown")
+        TutelaError.__init__(
+            self, f"{len(self.rejected)} row(s) rejected, nothing stored; first: {first}"
+        )
+        self.field = first.field
+        self.reason = first.reason
+
+
+# -- subjects ------------------------------------------------------------------------------
+
+
+class SubjectError(TutelaError):
+    """The subject named by a request cannot be used."""
+
+    def __init__(self, subject_id: str, message: str) -> None:
+        self.subject_id = subject_id
+        super().__init__(message)
+
+
+class SubjectNotFound(SubjectError):
+    """No subject with this id."""
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(subject_id, f"subject '{subject_id}' not found")
+
+
+class SubjectErased(SubjectError):
+    """The subject was erased; its keys and values are gone."""
+
+    def __init__(self, subject_id: str) -> None:
+        super().__init__(subject_id, f"subject '{subject_id}' was erased")
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+class AccessDenied(TutelaError):
+    """A read or search was refused by the purpose, role or consent rules. Always audited."""
+
+
+class RoleNotAllowed(AccessDenied):
+    """The actor's role may not use this purpose."""
+
+    def __init__(self, role: str, purpose: str) -> None:
+        self.role, self.purpose = role, purpose
+        super().__init__(f"role '{role}' may not use purpose '{purpose}'")
+
+
+class FieldNotAllowedForPurpose(AccessDenied):
+    """A requested field is not declared for the purpose."""
+
+    def __init__(self, field: str, purpose: str) -> None:
+        self.field, self.purpose = field, purpose
+        super().__init__(f"field '{field}' is not declared for purpose '{purpose}'")
+
+
+class FieldNotSearchable(AccessDenied):
+    """`find` on a field that carries no blind index."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(f"field '{field}' is not searchable")
+
+
+class ConsentNotActive(AccessDenied):
+    """The purpose's legal basis is consent and the subject's consent is not active now."""
+
+    def __init__(self, subject_id: str, purpose: str) -> None:
+        self.subject_id, self.purpose = subject_id, purpose
+        super().__init__(f"subject '{subject_id}' has no active consent for purpose '{purpose}'")
+
+
+# -- crypto --------------------------------------------------------------------------------
+
+
+class CryptoError(TutelaError):
+    """Keys or ciphertexts cannot be used."""
+
+
+class DecryptionFailed(CryptoError):
+    """A ciphertext did not open. Deliberately says nothing about why."""
+
+    def __init__(self) -> None:
+        super().__init__("decryption failed")
+
+
+class KeyFileInsecure(CryptoError):
+    """The key file can be read by group or others."""
+
+
+class KeyMismatch(CryptoError):
+    """The key-encryption key does not match the keys this database was sealed with."""
+
+
+class KeyVersionInUse(CryptoError):
+    """A key version cannot be retired while data keys are still wrapped under it."""
+
+
+# -- storage -------------------------------------------------------------------------------
+
+
+class StorageError(TutelaError):
+    """The database cannot be used as required."""
+
+
+class SchemaOutdated(StorageError):
+    """The database schema is behind the code: run `tutela migrate`."""
+
+
+class AuditChainBroken(StorageError):
+    """The audit chain failed verification."""

@@ -1,0 +1,123 @@
+"""Key lifecycle of the vault: system keys at init and open, KEK rotation and retirement.
+
+Rotation re-wraps data keys and system keys under the new KEK version; field values are not
+touched. It runs in batches, each its own transaction, and both versions unwrap meanwhile, so
+reads keep working during a rotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+
+from tutela.core.crypto import KeyProvider, dek_aad, new_secret
+from tutela.errors import DecryptionFailed, KeyMismatch, KeyVersionInUse, StorageError
+from tutela.vault import repository
+
+INDEX_KEY = "blind_index"
+AUDIT_KEY = "audit"
+_SYSTEM_LABEL = b"tutela.system.v1\x00"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SystemKeys:
+    """Secrets the vault unwraps once when it opens."""
+
+    index_key: bytes
+    audit_key: bytes
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    kek_version: int
+    rewrapped: int
+
+
+def _system_aad(name: str) -> bytes:
+    return _SYSTEM_LABEL + name.encode()
+
+
+def create_system_keys(conn: Connection, provider: KeyProvider) -> SystemKeys:
+    """Generate and store the blind-index and audit keys (at init)."""
+    keys = {INDEX_KEY: new_secret(), AUDIT_KEY: new_secret()}
+    for name, secret in keys.items():
+        version, wrapped = provider.wrap(secret, _system_aad(name))
+        repository.insert_system_key(conn, name, version, wrapped)
+    return SystemKeys(keys[INDEX_KEY], keys[AUDIT_KEY])
+
+
+def load_system_keys(conn: Connection, provider: KeyProvider) -> SystemKeys:
+    """Unwrap the system keys, failing clearly if the KEK is not the one they were sealed with.
+
+    Raises:
+        KeyMismatch: the keyring does not hold the right key.
+        StorageError: the database was never initialised.
+    """
+    stored = repository.system_keys(conn)
+    if INDEX_KEY not in stored or AUDIT_KEY not in stored:
+        raise StorageError("the database holds no Tutela keys: run 'tutela init'")
+    secrets: dict[str, bytes] = {}
+    for name, (version, wrapped) in stored.items():
+        try:
+            secrets[name] = provider.unwrap(version, wrapped, _system_aad(name))
+        except DecryptionFailed:
+            raise KeyMismatch(
+                f"the key-encryption key (version {version}) does not match this database"
+            ) from None
+    return SystemKeys(secrets[INDEX_KEY], secrets[AUDIT_KEY])
+
+
+def rotate(
+    engine: Engine,
+    provider: KeyProvider,
+    *,
+    rewrap_only: bool = False,
+    batch_size: int = 1_000,
+    progress: Progress | None = None,
+) -> RotationReport:
+    """Create a new KEK version (unless `rewrap_only`) and re-wrap every key under it."""
+    version = provider.current_version() if rewrap_only else provider.new_version()
+    with engine.begin() as conn:
+        for name, (old, wrapped) in repository.system_keys(conn).items():
+            if old != version:
+                secret = provider.unwrap(old, wrapped, _system_aad(name))
+                new_version, rewrapped = provider.wrap(secret, _system_aad(name))
+                repository.update_system_key(conn, name, new_version, rewrapped)
+        total = repository.count_keys_not_under(conn, version)
+    done = 0
+    if progress:
+        progress(done, total)
+    while True:
+        with engine.begin() as conn:
+            rows = repository.keys_not_under(conn, version, batch_size)
+            if not rows:
+                break
+            updates = []
+            for row in rows:
+                aad = dek_aad(row.subject_id, row.dek_version)
+                dek = provider.unwrap(row.kek_version, row.wrapped_dek, aad)
+                new_version, wrapped = provider.wrap(dek, aad)
+                updates.append((row.subject_id, new_version, wrapped))
+            repository.rewrap(conn, updates)
+        done += len(rows)
+        if progress:
+            progress(min(done, total), total)
+    return RotationReport(version, done)
+
+
+def retire(conn: Connection, provider: KeyProvider, version: int) -> None:
+    """Forget a KEK version once nothing is wrapped under it.
+
+    Raises:
+        KeyVersionInUse: keys are still wrapped under `version` (run `keys rotate` first).
+    """
+    in_use = repository.kek_versions_in_use(conn).get(version, 0)
+    if in_use:
+        raise KeyVersionInUse(
+            f"key version {version} still wraps {in_use} key(s): run 'tutela keys rotate' first"
+        )
+    provider.retire(version)

@@ -1,0 +1,60 @@
+"""Vault tables: subjects with their wrapped data key, sealed field values, erasures, system keys.
+
+No column ever holds a plaintext personal value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tutela.core.storage.base import Base
+
+
+class Subject(Base):
+    """A customer: an opaque id and their data key (DEK), wrapped by the KEK."""
+
+    __tablename__ = "subject"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dek_version: Mapped[int] = mapped_column(Integer)
+    kek_version: Mapped[int] = mapped_column(Integer, index=True)
+    wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FieldValue(Base):
+    """One sealed value; `blind_index` is set for searchable fields."""
+
+    __tablename__ = "field_value"
+
+    subject_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    blind_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+    __table_args__ = (Index(None, "field", "blind_index"),)
+
+
+class Erasure(Base):
+    """The erasure ledger: ids only. Restores replay it so an erased customer stays erased."""
+
+    __tablename__ = "erasure"
+
+    subject_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SystemKey(Base):
+    """Secrets other than DEKs (blind-index key, audit key), wrapped by the KEK."""
+
+    __tablename__ = "system_key"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kek_version: Mapped[int] = mapped_column(Integer)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)

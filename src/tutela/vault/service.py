@@ -1,0 +1,409 @@
+"""The vault's rules: validated writes sealed per subject, purpose-gated reads, erasure.
+
+Every method works inside the caller's unit of work and records its audit events there; a
+denial is recorded with `record_always`, so it is audited even though the operation fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from tutela.actor import Actor
+from tutela.clock import Clock
+from tutela.core.audit import AuditEvent
+from tutela.core.crypto import BlindIndex, DataKey, KeyProvider, dek_aad, random_id
+from tutela.core.uow import UnitOfWork
+from tutela.datamap import DataMap, LegalBasis, apply_mask
+from tutela.datamap.masking import JsonValue
+from tutela.errors import (
+    AccessDenied,
+    BatchRejected,
+    DataMapError,
+    FieldNotAllowedForPurpose,
+    FieldNotInDataMap,
+    FieldNotSearchable,
+    ConsentNotActive,
+    RejectedRow,
+    RoleNotAllowed,
+    SubjectErased,
+    SubjectNotFound,
+    TutelaError,
+    ValidationFailed,
+)
+from tutela.vault import repository
+from tutela.vault.values import ValueRules, decode, encode
+
+Record = dict[str, JsonValue]
+
+
+class ConsentCheck(Protocol):
+    """Answers whether a subject's consent for a purpose is active at a moment."""
+
+    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool: ...
+
+
+class NoConsentRecorded:
+    """The check used until consent is recorded: consent-based purposes are always refused."""
+
+    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class _Grant:
+    purpose: str
+    fields: tuple[str, ...]
+    needs_consent: bool
+
+
+class Vault:
+    """Subjects' personal data, sealed field by field under per-subject keys."""
+
+    def __init__(
+        self,
+        datamap: DataMap,
+        keys: KeyProvider,
+        index: BlindIndex,
+        clock: Clock,
+        *,
+        rules: ValueRules | None = None,
+        consent: ConsentCheck | None = None,
+    ) -> None:
+        self.datamap = datamap
+        self._keys = keys
+        self._index = index
+        self._clock = clock
+        self._rules = rules or ValueRules()
+        self._consent = consent or NoConsentRecorded()
+        self._required = tuple(n for n, f in datamap.fields.items() if f.required)
+
+    # -- writes --------------------------------------------------------------------------
+
+    def add(self, uow: UnitOfWork, values: Mapping[str, Any], actor: Actor) -> str:
+        """Store a new subject; returns its id.
+
+        Raises:
+            FieldNotInDataMap: a key of `values` is not a declared field.
+            ValidationFailed: a value is not of its field's type (nothing is stored).
+        """
+        return self.add_many(uow, [values], actor, single=True)[0]
+
+    def add_many(
+        self,
+        uow: UnitOfWork,
+        rows: Sequence[Mapping[str, Any]],
+        actor: Actor,
+        *,
+        single: bool = False,
+    ) -> list[str]:
+        """Store many subjects in the caller's transaction, all or nothing.
+
+        Raises:
+            BatchRejected: listing every rejected row (number and field, never the value).
+        """
+        now = self._clock.now()
+        prepared: list[dict[str, tuple[JsonValue, str | None]]] = []
+        rejected: list[RejectedRow] = []
+        for number, row in enumerate(rows, start=1):
+            try:
+                prepared.append(self._validate(row, partial=False))
+            except (ValidationFailed, FieldNotInDataMap) as exc:
+                if single:
+                    raise
+                field = getattr(exc, "field", "")
+                reason = getattr(exc, "reason", "is not declared in the data map")
+                rejected.append(RejectedRow(number, field, reason))
+        if rejected:
+            raise BatchRejected(rejected)
+
+        subjects, sealed_rows, ids = [], [], []
+        for values in prepared:
+            subject_id = random_id("sub")
+            dek = DataKey.generate(subject_id)
+            kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
+            subjects.append(
+                {
+                    "id": subject_id,
+                    "dek_version": dek.version,
+                    "kek_version": kek_version,
+                    "wrapped_dek": wrapped,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            sealed_rows.extend(self._seal(dek, values))
+            ids.append(subject_id)
+            uow.record(
+                AuditEvent(
+                    actor=actor.id,
+                    role=actor.role,
+                    action="subject.add",
+                    subject_id=subject_id,
+                    fields=tuple(sorted(values)),
+                )
+            )
+        repository.insert_subjects(uow.conn, subjects)
+        repository.insert_values(uow.conn, sealed_rows)
+        return ids
+
+    def update(
+        self, uow: UnitOfWork, subject_id: str, values: Mapping[str, Any], actor: Actor
+    ) -> None:
+        """Replace the given fields' values; a `None` value deletes that field's value.
+
+        Raises:
+            SubjectNotFound, SubjectErased, FieldNotInDataMap, ValidationFailed.
+        """
+        to_delete = [name for name, v in values.items() if v is None]
+        for name in to_delete:
+            self.datamap.field(name)
+            if name in self._required:
+                raise ValidationFailed(name, "is required and cannot be removed")
+        prepared = self._validate({k: v for k, v in values.items() if v is not None}, partial=True)
+        record = repository.load_records(uow.conn, [subject_id], []).get(subject_id)
+        if record is None:
+            raise self._missing(uow, subject_id)
+        dek = self._unwrap(record.key)
+        repository.delete_values(uow.conn, subject_id, values)
+        repository.insert_values(uow.conn, self._seal(dek, prepared))
+        repository.touch(uow.conn, subject_id, self._clock.now())
+        uow.record(
+            AuditEvent(
+                actor=actor.id,
+                role=actor.role,
+                action="subject.update",
+                subject_id=subject_id,
+                fields=tuple(sorted(values)),
+            )
+        )
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def read(
+        self,
+        uow: UnitOfWork,
+        subject_id: str,
+        *,
+        purpose: str,
+        actor: Actor,
+        fields: Sequence[str] | None = None,
+    ) -> Record:
+        """The subject's values for `purpose`, masked as the actor's role requires.
+
+        Raises:
+            PurposeNotInDataMap, RoleNotAllowed, FieldNotInDataMap, FieldNotAllowedForPurpose,
+            ConsentNotActive, SubjectNotFound, SubjectErased: each audited as a denial.
+        """
+        grant = self._authorize(uow, purpose, fields, actor, "subject.read", subject_id)
+        record = repository.load_records(uow.conn, [subject_id], grant.fields).get(subject_id)
+        if record is None:
+            raise self._missing(uow, subject_id, actor, "subject.read", grant)
+        if grant.needs_consent:
+            self._require_consent(uow, subject_id, grant, actor, "subject.read")
+        values = self._open(record, grant.fields, actor.role)
+        uow.record(self._event(actor, "subject.read", subject_id, grant, "ok"))
+        return values
+
+    def read_many(
+        self,
+        uow: UnitOfWork,
+        subject_ids: Sequence[str],
+        *,
+        purpose: str,
+        actor: Actor,
+        fields: Sequence[str] | None = None,
+    ) -> dict[str, Record]:
+        """Batch read. Unknown or erased subjects, and subjects without the consent a purpose
+        needs, are left out of the result; each is audited with its outcome.
+        """
+        grant = self._authorize(uow, purpose, fields, actor, "subject.read", None)
+        unique = list(dict.fromkeys(subject_ids))
+        records = repository.load_records(uow.conn, unique, grant.fields)
+        now = self._clock.now()
+        result: dict[str, Record] = {}
+        for subject_id in unique:
+            record = records.get(subject_id)
+            if record is None:
+                uow.record(self._event(actor, "subject.read", subject_id, grant, "not_found"))
+                continue
+            if grant.needs_consent and not self._consent.active(
+                uow.conn, subject_id, grant.purpose, now
+            ):
+                uow.record(
+                    self._event(
+                        actor, "subject.read", subject_id, grant, "denied", "ConsentNotActive"
+                    )
+                )
+                continue
+            result[subject_id] = self._open(record, grant.fields, actor.role)
+            uow.record(self._event(actor, "subject.read", subject_id, grant, "ok"))
+        return result
+
+    def find(
+        self, uow: UnitOfWork, field: str, value: Any, *, purpose: str, actor: Actor
+    ) -> list[str]:
+        """Ids of subjects whose `field` equals `value` (after normalisation), via the blind
+        index: nothing is decrypted.
+
+        Raises:
+            FieldNotSearchable and the `read` denials; ValidationFailed if `value` is not of the
+            field's type.
+        """
+        grant = self._authorize(uow, purpose, [field], actor, "subject.find", None)
+        spec = self.datamap.field(field)
+        if not spec.searchable:
+            denial = FieldNotSearchable(field)
+            uow.record_always(self._event(actor, "subject.find", None, grant, "denied", denial))
+            raise denial
+        normalised = self._rules.normalise(field, spec, value)
+        assert normalised.index_text is not None  # searchable fields always have index text
+        digest = self._index.digest(field, normalised.index_text)
+        found = repository.find_by_index(uow.conn, field, digest)
+        if grant.needs_consent:
+            now = self._clock.now()
+            found = [s for s in found if self._consent.active(uow.conn, s, purpose, now)]
+        for subject_id in found or [None]:  # type: ignore[list-item]
+            uow.record(self._event(actor, "subject.find", subject_id, grant, "ok"))
+        return found
+
+    # -- erasure -------------------------------------------------------------------------
+
+    def erase(self, uow: UnitOfWork, subject_id: str, actor: Actor) -> None:
+        """Crypto-shred and delete: the wrapped DEK and every value go in one transaction, and
+        the id enters the erasure ledger.
+
+        Raises:
+            SubjectNotFound, SubjectErased.
+        """
+        if not repository.subject_exists(uow.conn, subject_id):
+            raise self._missing(uow, subject_id)
+        repository.erase(uow.conn, subject_id, self._clock.now())
+        uow.record(AuditEvent(actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id))
+
+    def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
+        return bool(repository.erased_among(uow.conn, [subject_id]))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _validate(
+        self, values: Mapping[str, Any], *, partial: bool
+    ) -> dict[str, tuple[JsonValue, str | None]]:
+        prepared: dict[str, tuple[JsonValue, str | None]] = {}
+        for name, raw in values.items():
+            spec = self.datamap.field(name)
+            if raw is None:
+                continue
+            normalised = self._rules.normalise(name, spec, raw)
+            prepared[name] = (normalised.value, normalised.index_text)
+        if not partial:
+            for name in self._required:
+                if name not in prepared:
+                    raise ValidationFailed(name, "is required")
+        return prepared
+
+    def _seal(
+        self, dek: DataKey, values: Mapping[str, tuple[JsonValue, str | None]]
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                "subject_id": dek.subject_id,
+                "field": name,
+                "ciphertext": dek.seal(name, encode(value)),
+                "blind_index": None if index is None else self._index.digest(name, index),
+            }
+            for name, (value, index) in values.items()
+        ]
+
+    def _unwrap(self, key: repository.KeyRow) -> DataKey:
+        material = self._keys.unwrap(
+            key.kek_version, key.wrapped_dek, dek_aad(key.subject_id, key.dek_version)
+        )
+        return DataKey(key.subject_id, key.dek_version, material)
+
+    def _open(self, record: repository.SealedRecord, fields: Iterable[str], role: str) -> Record:
+        dek = self._unwrap(record.key)
+        out: Record = {}
+        for name in fields:
+            blob = record.sealed.get(name)
+            if blob is None:
+                continue
+            value = decode(dek.open(name, blob))
+            rule = self.datamap.fields[name].mask.get(role)
+            out[name] = apply_mask(rule, value) if rule else value
+        return out
+
+    def _authorize(
+        self,
+        uow: UnitOfWork,
+        purpose: str,
+        fields: Sequence[str] | None,
+        actor: Actor,
+        action: str,
+        subject_id: str | None,
+    ) -> _Grant:
+        requested = tuple(fields) if fields else ()
+        try:
+            spec = self.datamap.purpose(purpose)
+            if actor.role not in spec.roles:
+                raise RoleNotAllowed(actor.role, purpose)
+            chosen = requested or spec.fields
+            for name in chosen:
+                self.datamap.field(name)
+                if name not in spec.fields:
+                    raise FieldNotAllowedForPurpose(name, purpose)
+        except (DataMapError, AccessDenied) as denial:
+            grant = _Grant(purpose, requested, False)
+            uow.record_always(self._event(actor, action, subject_id, grant, "denied", denial))
+            raise
+        return _Grant(purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
+
+    def _require_consent(
+        self, uow: UnitOfWork, subject_id: str, grant: _Grant, actor: Actor, action: str
+    ) -> None:
+        if not self._consent.active(uow.conn, subject_id, grant.purpose, self._clock.now()):
+            denial = ConsentNotActive(subject_id, grant.purpose)
+            uow.record_always(self._event(actor, action, subject_id, grant, "denied", denial))
+            raise denial
+
+    def _missing(
+        self,
+        uow: UnitOfWork,
+        subject_id: str,
+        actor: Actor | None = None,
+        action: str | None = None,
+        grant: _Grant | None = None,
+    ) -> TutelaError:
+        error: TutelaError = (
+            SubjectErased(subject_id)
+            if repository.erased_among(uow.conn, [subject_id])
+            else SubjectNotFound(subject_id)
+        )
+        if actor and action and grant:
+            uow.record_always(self._event(actor, action, subject_id, grant, "denied", error))
+        return error
+
+    @staticmethod
+    def _event(
+        actor: Actor,
+        action: str,
+        subject_id: str | None,
+        grant: _Grant,
+        outcome: str,
+        reason: Exception | str | None = None,
+    ) -> AuditEvent:
+        detail = reason if isinstance(reason, str) or reason is None else type(reason).__name__
+        return AuditEvent(
+            actor=actor.id,
+            role=actor.role,
+            action=action,
+            outcome=outcome,
+            subject_id=subject_id,
+            fields=grant.fields,
+            purpose=grant.purpose,
+            detail=detail,
+        )

@@ -1,0 +1,184 @@
+"""Validate and normalise field values by their declared type, before anything is sealed.
+
+Each type yields the value to store (JSON-compatible) and, for searchable fields, the text the
+blind index is computed over. Reasons name the expected form, never the value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from tutela.datamap.masking import JsonValue
+from tutela.datamap.spec import FieldSpec, FieldType
+from tutela.errors import ValidationFailed
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+_TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"false", "no", "0", "n"}
+_DEFAULT_MAX = {FieldType.NAME: 200, FieldType.ADDRESS: 1_000, FieldType.TEXT: 10_000}
+
+
+@dataclass(frozen=True)
+class Normalised:
+    value: JsonValue
+    index_text: str | None
+
+
+class ValueRules:
+    """Validation and normalisation for every field type, with its settings."""
+
+    def __init__(self, phone_region: str = "GB") -> None:
+        self.phone_region = phone_region
+
+    def normalise(self, name: str, spec: FieldSpec, raw: object) -> Normalised:
+        """Validate `raw` for field `name`.
+
+        Raises:
+            ValidationFailed: naming the field and the expected form.
+        """
+        value = _CONVERTERS[spec.type](self, name, spec, raw)
+        index = index_text(spec, value) if spec.searchable else None
+        return Normalised(value, index)
+
+
+def encode(value: JsonValue) -> bytes:
+    """The plaintext that gets sealed."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(plaintext: bytes) -> JsonValue:
+    value: JsonValue = json.loads(plaintext)
+    return value
+
+
+def index_text(spec: FieldSpec, value: JsonValue) -> str:
+    """The normalised text a blind index digests: equal meaning, equal digest."""
+    if spec.type is FieldType.EMAIL:
+        return str(value).strip().lower()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(sorted(value))
+    if spec.type in (FieldType.NAME, FieldType.ADDRESS, FieldType.TEXT):
+        return " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
+    return str(value)
+
+
+def _text(name: str, spec: FieldSpec, raw: object, kind: str) -> str:
+    if not isinstance(raw, str):
+        raise ValidationFailed(name, f"must be a string ({kind})")
+    text = raw.strip()
+    if not text:
+        raise ValidationFailed(name, "must not be empty")
+    limit = spec.max_length or _DEFAULT_MAX.get(spec.type, 10_000)
+    if len(text) > limit:
+        raise ValidationFailed(name, f"is longer than {limit} characters")
+    if _CONTROL.search(text):
+        raise ValidationFailed(name, "contains control characters")
+    return text
+
+
+def _email(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    text = _text(name, spec, raw, "an email address")
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationFailed(name, "is not a valid email address") from None
+    return result.normalized
+
+
+def _phone(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    text = _text(name, spec, raw, "a phone number")
+    try:
+        number = phonenumbers.parse(text, rules.phone_region)
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed(name, "is not a parseable phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed(name, "is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _plain(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    kinds = {FieldType.NAME: "a name", FieldType.ADDRESS: "an address", FieldType.TEXT: "text"}
+    text = _text(name, spec, raw, kinds.get(spec.type, "text"))
+    if spec.type is FieldType.NAME and "\n" in text:
+        raise ValidationFailed(name, "must be on one line")
+    return text
+
+
+def _date(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    if isinstance(raw, date):
+        return raw.isoformat()
+    text = _text(name, spec, raw, "a date YYYY-MM-DD")
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValidationFailed(name, "is not a real date in the form YYYY-MM-DD") from None
+
+
+def _identifier(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    text = _text(name, spec, raw, "an identifier")
+    if not _IDENTIFIER.fullmatch(text):
+        raise ValidationFailed(
+            name, "must be 1-128 letters, digits or . _ : / - starting with a letter or digit"
+        )
+    return text
+
+
+def _integer(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    if isinstance(raw, bool):
+        raise ValidationFailed(name, "must be an integer")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,18}\s*", raw):
+        return int(raw)
+    raise ValidationFailed(name, "must be an integer")
+
+
+def _boolean(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise ValidationFailed(name, "must be true or false")
+
+
+def _choice(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
+    allowed = ", ".join(spec.choices)
+    if spec.multiple:
+        items = raw.split(";") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ValidationFailed(name, f"must be a list of choices ({allowed})")
+        chosen = sorted({i.strip() for i in items if i.strip()})
+        if any(c not in spec.choices for c in chosen):
+            raise ValidationFailed(name, f"has a value that is not one of: {allowed}")
+        return chosen
+    if not isinstance(raw, str) or raw.strip() not in spec.choices:
+        raise ValidationFailed(name, f"must be one of: {allowed}")
+    return raw.strip()
+
+
+_CONVERTERS = {
+    FieldType.EMAIL: _email,
+    FieldType.PHONE: _phone,
+    FieldType.NAME: _plain,
+    FieldType.TEXT: _plain,
+    FieldType.ADDRESS: _plain,
+    FieldType.DATE: _date,
+    FieldType.IDENTIFIER: _identifier,
+    FieldType.INTEGER: _integer,
+    FieldType.BOOLEAN: _boolean,
+    FieldType.CHOICE: _choice,
+}
