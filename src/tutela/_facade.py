@@ -21,9 +21,18 @@ from tutela.core.storage import migrate as migrations
 from tutela.core.storage.engine import checkpoint_sqlite
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import AppliedDataMap, DataMap, apply_datamap, load_datamap
-from tutela.errors import ConfigError, HomeExists, HomeNotFound, SchemaOutdated
+from tutela.errors import (
+    ConfigError,
+    FieldNotInDataMap,
+    HomeExists,
+    HomeNotFound,
+    RejectedRow,
+    SchemaOutdated,
+    ValidationFailed,
+)
 from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
 from tutela.vault import keys as vault_keys
+from tutela.vault.importing import ImportReport, read_rows, rejection
 from tutela.vault.service import Record
 
 SDK = "sdk"
@@ -185,6 +194,68 @@ class Tutela:
         bad rows)."""
         with self.unit_of_work() as uow:
             return self.vault.add_many(uow, rows, actor or Actor(SDK, "admin"))
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        fmt: str | None = None,
+        skip_invalid: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+        actor: Actor | None = None,
+    ) -> ImportReport:
+        """Import subjects from a `.jsonl` or `.csv` file.
+
+        Every row is checked first; unless `skip_invalid`, one bad row means nothing is stored.
+        Then rows are stored in batches of `import_batch_size`, one transaction each.
+        `progress(stage, done, total)` is called with stage "check" then "store".
+        """
+        who = actor or Actor(SDK, "admin")
+        report = ImportReport()
+        bad: set[int] = set()
+        for number, values, problem in read_rows(path, fmt):
+            report.total = number
+            if problem is not None:
+                report.rejected.append(RejectedRow(number, "", problem))
+                bad.add(number)
+            else:
+                try:
+                    self.vault.check(values or {})
+                except (ValidationFailed, FieldNotInDataMap) as exc:
+                    report.rejected.append(rejection(number, exc))
+                    bad.add(number)
+            if progress and number % 500 == 0:
+                progress("check", number, 0)
+        if progress:
+            progress("check", report.total, report.total)
+        if report.rejected and not skip_invalid:
+            return report
+        batch: list[Mapping[str, Any]] = []
+        size = self.settings.import_batch_size
+        for number, values, _ in read_rows(path, fmt):
+            if number in bad or values is None:
+                continue
+            batch.append(values)
+            if len(batch) >= size:
+                self._store_batch(batch, who, report, progress)
+        self._store_batch(batch, who, report, progress)
+        return report
+
+    def _store_batch(
+        self,
+        batch: list[Mapping[str, Any]],
+        actor: Actor,
+        report: ImportReport,
+        progress: Callable[[str, int, int], None] | None,
+    ) -> None:
+        if not batch:
+            return
+        with self.unit_of_work() as uow:
+            report.subject_ids.extend(self.vault.add_many(uow, batch, actor))
+        report.stored += len(batch)
+        batch.clear()
+        if progress:
+            progress("store", report.stored, report.total - len(report.rejected))
 
     def update(
         self, subject_id: str, values: Mapping[str, Any], *, actor: Actor | None = None

@@ -28,7 +28,6 @@ from tutela.errors import (
     FieldNotInDataMap,
     FieldNotSearchable,
     ConsentNotActive,
-    RejectedRow,
     RoleNotAllowed,
     SubjectErased,
     SubjectNotFound,
@@ -36,6 +35,7 @@ from tutela.errors import (
     ValidationFailed,
 )
 from tutela.vault import repository
+from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
@@ -115,9 +115,7 @@ class Vault:
             except (ValidationFailed, FieldNotInDataMap) as exc:
                 if single:
                     raise
-                field = getattr(exc, "field", "")
-                reason = getattr(exc, "reason", "is not declared in the data map")
-                rejected.append(RejectedRow(number, field, reason))
+                rejected.append(rejection(number, exc))
         if rejected:
             raise BatchRejected(rejected)
 
@@ -287,6 +285,14 @@ class Vault:
 
     def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
         return bool(repository.erased_among(uow.conn, [subject_id]))
+
+    def check(self, values: Mapping[str, Any]) -> None:
+        """Validate a new subject's values without storing anything.
+
+        Raises:
+            FieldNotInDataMap, ValidationFailed.
+        """
+        self._validate(values, partial=False)
 
     # -- internals -----------------------------------------------------------------------
 

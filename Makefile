@@ -1,0 +1,47 @@
+# The two commands: `make run` (install and start the demo) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint typecheck contracts pytest bench install dev clean
+
+run: $(VENV)/.installed
+	$(BIN)/tutela demo
+
+test: $(VENV)/.dev-installed lint typecheck contracts pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy src
+
+contracts: $(VENV)/.dev-installed
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.dev-installed
+	scripts/ensure-postgres
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed
+	scripts/ensure-postgres
+	$(BIN)/python bench/vault_throughput.py $(BENCH_ARGS)
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) tutela-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from tutela.cli.app import main
+
+main()

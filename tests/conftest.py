@@ -1,0 +1,97 @@
+"""Fixtures shared by the whole suite: both database backends, a fresh home, the PII canary.
+
+Every test that takes `backend` (directly or through `tutela`/`settings`) runs twice: on the
+home's SQLite file and on PostgreSQL, each PostgreSQL test in a schema of its own. PostgreSQL
+being unreachable is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from tutela import Settings, Tutela
+from tutela.testing import PiiCanary
+
+POSTGRES_URL = os.environ.get(
+    "TUTELA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[sa.Engine]:
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} (set TUTELA_TEST_POSTGRES_URL); "
+            "run scripts/ensure-postgres",
+            pytrace=False,
+        )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite (the home's own file); a private schema's URL for PostgreSQL."""
+    if backend == "sqlite":
+        yield None
+        return
+    admin: sa.Engine = request.getfixturevalue("postgres_admin")
+    schema = f"t_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Settings for a not-yet-created home on the test's backend (ignores TUTELA_* vars)."""
+    return Settings.load(tmp_path / "home", environ={}, database_url=database_url)
+
+
+@pytest.fixture
+def tutela(settings: Settings, canary: PiiCanary) -> Iterator[Tutela]:
+    """A fresh home with the example shop data map; its audit rows are checked for canaries."""
+    with Tutela.init(settings=settings) as opened:
+        yield opened
+        leaks = canary.leaks(repr(e) for e in opened.audit_entries())
+        assert not leaks, f"{len(leaks)} canary value(s) leaked into audit rows"
+
+
+@pytest.fixture
+def canary(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> Iterator[PiiCanary]:
+    """Unique personal values to seed; the test fails if any shows in logs or output.
+
+    The `tutela` fixture also checks every audit row of its home against it.
+    """
+    caplog.set_level(logging.DEBUG)
+    seeded = PiiCanary()
+    yield seeded
+    if not seeded.values:
+        return
+    out, err = capsys.readouterr()
+    texts = [out, err, caplog.text, *(r.getMessage() for r in caplog.records)]
+    texts += [str(r.exc_info[1]) for r in caplog.records if r.exc_info and r.exc_info[1]]
+    leaks = seeded.leaks(texts)
+    assert not leaks, f"{len(leaks)} canary value(s) leaked into logs or output"
