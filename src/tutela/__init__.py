@@ -1,9 +1,9 @@
 """Tutela: a customer-data privacy vault.
 
-    from tutela import Tutela
-    with Tutela.open("~/.tutela") as vault:
-        subject = vault.add({"email": "ada@example.com"})
-        vault.read(subject, purpose="order_fulfilment", role="support")
+from tutela import Tutela
+with Tutela.open("~/.tutela") as vault:
+    subject = vault.add({"email": "ada@example.com"})
+    vault.read(subject, purpose="order_fulfilment", role="support")
 """
 
 from tutela import errors

@@ -164,7 +164,10 @@ class Tutela:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -309,7 +312,11 @@ class Tutela:
     # -- keys and audit ------------------------------------------------------------------
 
     def rotate_keys(
-        self, *, rewrap_only: bool = False, progress: Progress | None = None, actor: Actor | None = None
+        self,
+        *,
+        rewrap_only: bool = False,
+        progress: Progress | None = None,
+        actor: Actor | None = None,
     ) -> RotationReport:
         """New KEK version; every data key re-wrapped under it, values untouched."""
         report = vault_keys.rotate(
@@ -337,7 +344,9 @@ class Tutela:
             vault_keys.retire(uow.conn, self.keys, version)
             who = actor or Actor(SDK, "admin")
             uow.record(
-                AuditEvent(actor=who.id, role=who.role, action="keys.retire", detail=f"kek v{version}")
+                AuditEvent(
+                    actor=who.id, role=who.role, action="keys.retire", detail=f"kek v{version}"
+                )
             )
 
     def verify_audit(self) -> VerifyReport:
@@ -365,9 +374,7 @@ def _key_provider(settings: Settings) -> KeyProvider:
     if settings.master_key is not None:
         return EnvKeyProvider(settings.master_key.get_secret_value())
     if not settings.key_file.exists():
-        raise ConfigError(
-            f"no key file at {settings.key_file} and TUTELA_MASTER_KEY is not set"
-        )
+        raise ConfigError(f"no key file at {settings.key_file} and TUTELA_MASTER_KEY is not set")
     return FileKeyProvider(settings.key_file)
 
 

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
     master_key: SecretStr | None = Field(
         default=None,
-        description="Key-encryption keys as 'VERSION:BASE64[,VERSION:BASE64…]' instead of the key file.",
+        description="KEKs as 'VERSION:BASE64[,VERSION:BASE64…]' instead of the key file.",
     )
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL"] = Field(
         default="NORMAL",
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+    def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]
         # Only explicit values: `load` gathers the environment and the TOML file itself, so
         # constructing Settings never reads process state behind the caller's back.
         return (init_settings,)

@@ -41,7 +41,7 @@ def fake_customers(count: int, *, seed: int = 7, locale: str = "en_GB") -> Itera
 
     fake = Faker(locale)
     fake.seed_instance(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not secrets
     for n in range(count):
         phone = fake.phone_number()
         while not phonenumbers.is_valid_number(phonenumbers.parse(phone, "GB")):
@@ -54,7 +54,9 @@ def fake_customers(count: int, *, seed: int = 7, locale: str = "en_GB") -> Itera
             "address": fake.address().replace("\n", ", "),
             "date_of_birth": fake.date_of_birth(minimum_age=18, maximum_age=90).isoformat(),
             "loyalty_id": f"L{rng.randrange(10**9):09d}",
-            "marketing_preferences": sorted(rng.sample(["email", "sms", "post"], rng.randint(0, 3))),
+            "marketing_preferences": sorted(
+                rng.sample(["email", "sms", "post"], rng.randint(0, 3))
+            ),
             "country": "GB",
         }
 

@@ -46,7 +46,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Tutela, the customer-data privacy vault."""
 
@@ -54,25 +56,41 @@ def _root(
 @app.command()
 def init(
     home: HomeOption = None,
-    datamap_file: Annotated[Path | None, typer.Option("--datamap", help="Data map to use (default: the example shop).", exists=True, dir_okay=False)] = None,
+    datamap_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--datamap",
+            help="Data map to use (default: the example shop).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a home: data map, key file (0600), database schema and keys."""
     settings = settings_for(home)
     with Tutela.init(datamap=datamap_file, settings=settings) as tutela:
         data = {"home": str(settings.home), "datamap_version": tutela.datamap_version}
-    emit(as_json, data, lambda: stdout.print(
-        f"Tutela home created at {settings.home} (data map version {data['datamap_version']})"
-    ))
+    emit(
+        as_json,
+        data,
+        lambda: stdout.print(
+            f"Tutela home created at {settings.home} (data map version {data['datamap_version']})"
+        ),
+    )
 
 
 @app.command()
 def migrate(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Apply pending database migrations."""
     applied = Tutela.migrate(settings_for(home))
-    emit(as_json, {"applied": applied}, lambda: stdout.print(
-        f"applied {', '.join(applied)}" if applied else "database schema is current"
-    ))
+    emit(
+        as_json,
+        {"applied": applied},
+        lambda: stdout.print(
+            f"applied {', '.join(applied)}" if applied else "database schema is current"
+        ),
+    )
 
 
 def main() -> None:

@@ -25,7 +25,11 @@ def verify(home: HomeOption = None, as_json: JsonOption = False) -> None:
         "reason": report.reason,
     }
     if report.ok:
-        emit(as_json, data, lambda: stdout.print(f"audit log verified: {report.entries} entries, chain intact"))
+        emit(
+            as_json,
+            data,
+            lambda: stdout.print(f"audit log verified: {report.entries} entries, chain intact"),
+        )
         return
     emit(as_json, data, lambda: None)
     stderr.print(
@@ -53,23 +57,37 @@ def _as_dict(entry: ChainedEntry) -> dict[str, object]:
 
 @app.command("log")
 def log_(
-    subject: Annotated[str | None, typer.Option("--subject", help="Only entries about this subject id.")] = None,
-    after: Annotated[int, typer.Option("--after", help="Only entries after this sequence number.")] = 0,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Only entries about this subject id.")
+    ] = None,
+    after: Annotated[
+        int, typer.Option("--after", help="Only entries after this sequence number.")
+    ] = 0,
     limit: Annotated[int, typer.Option("--limit", help="At most this many entries.", min=1)] = 100,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List audit entries (ids, fields, purposes and outcomes; never values)."""
     with open_home(home) as tutela:
-        entries = [_as_dict(e) for e in tutela.audit_entries(subject_id=subject, after=after, limit=limit)]
+        entries = [
+            _as_dict(e) for e in tutela.audit_entries(subject_id=subject, after=after, limit=limit)
+        ]
 
     def render() -> None:
-        table = Table("seq", "at", "actor", "role", "action", "outcome", "subject", "purpose", "fields")
+        table = Table(
+            "seq", "at", "actor", "role", "action", "outcome", "subject", "purpose", "fields"
+        )
         for e in entries:
             table.add_row(
-                str(e["seq"]), str(e["at"])[:19], str(e["actor"]), str(e["role"] or ""),
-                str(e["action"]), str(e["outcome"]), str(e["subject"] or ""),
-                str(e["purpose"] or ""), ",".join(e["fields"]),  # type: ignore[arg-type]
+                str(e["seq"]),
+                str(e["at"])[:19],
+                str(e["actor"]),
+                str(e["role"] or ""),
+                str(e["action"]),
+                str(e["outcome"]),
+                str(e["subject"] or ""),
+                str(e["purpose"] or ""),
+                ",".join(e["fields"]),  # type: ignore[arg-type]
             )
         stdout.print(table)
 

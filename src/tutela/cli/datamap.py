@@ -10,7 +10,9 @@ import typer
 from tutela.cli._common import JsonOption, emit, fail, stderr, stdout
 from tutela.datamap import check_datamap
 
-app = typer.Typer(help="The data map: what is collected, why, for whom, how long.", no_args_is_help=True)
+app = typer.Typer(
+    help="The data map: what is collected, why, for whom, how long.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -24,7 +26,10 @@ def check(
     except (OSError, UnicodeDecodeError):
         fail(f"cannot read {file}")
     problems = check_datamap(text)
-    data = {"ok": not problems, "problems": [{"location": p.location, "message": p.message} for p in problems]}
+    data = {
+        "ok": not problems,
+        "problems": [{"location": p.location, "message": p.message} for p in problems],
+    }
 
     def render() -> None:
         if not problems:

@@ -30,18 +30,25 @@ def _step(title: str, line: str) -> None:
 
 
 def demo(
-    home: Annotated[Path, typer.Option("--home", help="Where to create the demo home (replaced if it is one).")] = Path("tutela-demo"),
-    customers: Annotated[int, typer.Option("--customers", min=10, max=1_000_000, help="How many fake customers to seed.")] = 1_000,
+    home: Annotated[
+        Path, typer.Option("--home", help="Where to create the demo home (replaced if it is one).")
+    ] = Path("tutela-demo"),
+    customers: Annotated[
+        int,
+        typer.Option("--customers", min=10, max=1_000_000, help="How many fake customers to seed."),
+    ] = 1_000,
 ) -> None:
     """Seed fake customers and show reads, masking, denials, search, erasure and audit."""
     _fresh_home(home)
     tutela = Tutela.init(settings=Settings.load(home, database_url=None))
     (home / MARKER).write_text("created by 'tutela demo'; safe to delete\n")
     with tutela:
-        stdout.print(Panel.fit(
-            f"Tutela demo home: [bold]{home}[/] (SQLite, example shop data map "
-            f"version {tutela.datamap_version})",
-        ))
+        stdout.print(
+            Panel.fit(
+                f"Tutela demo home: [bold]{home}[/] (SQLite, example shop data map "
+                f"version {tutela.datamap_version})",
+            )
+        )
         _step("Seed", f"{customers} fake customers, each value sealed under the customer's own key")
         rows = list(fake_customers(customers))
         with progress("sealing customers", customers) as update:
@@ -51,11 +58,21 @@ def demo(
                 update(len(ids), customers)
         subject, first = ids[0], rows[0]
 
-        _step("Permitted read", "the fraud team reads for fraud prevention: allowed, address first line hidden")
+        _step(
+            "Permitted read",
+            "the fraud team reads for fraud prevention: allowed, address first line hidden",
+        )
         stdout.print(tutela.read(subject, purpose="fraud_prevention", role="fraud"))
 
-        _step("Masked read", "support reads for order fulfilment: email and phone are masked for this role")
-        stdout.print(tutela.read(subject, ["email", "name", "phone"], purpose="order_fulfilment", role="support"))
+        _step(
+            "Masked read",
+            "support reads for order fulfilment: email and phone are masked for this role",
+        )
+        stdout.print(
+            tutela.read(
+                subject, ["email", "name", "phone"], purpose="order_fulfilment", role="support"
+            )
+        )
 
         _step("Denied read", "marketing asks for order data: the role may not use that purpose")
         try:
@@ -69,7 +86,9 @@ def demo(
             stdout.print(f"[red]refused[/] {type(denial).__name__}: {denial}")
 
         _step("Find by email", "through a keyed blind index: nothing is decrypted to search")
-        found = tutela.find("email", first["email"].upper(), purpose="order_fulfilment", role="support")
+        found = tutela.find(
+            "email", first["email"].upper(), purpose="order_fulfilment", role="support"
+        )
         stdout.print(f"found {found}")
 
         _step("Erase", "the customer's key and values are destroyed in one transaction")
@@ -81,8 +100,11 @@ def demo(
 
         _step("Audit", "every step above, denials included, is in the hash-chained log")
         report = tutela.verify_audit()
-        stdout.print(f"audit log verified: {report.entries} entries, chain intact" if report.ok
-                     else f"[red]audit log broken at {report.first_broken}[/]")
+        stdout.print(
+            f"audit log verified: {report.entries} entries, chain intact"
+            if report.ok
+            else f"[red]audit log broken at {report.first_broken}[/]"
+        )
     stdout.print(
         "\nTry it yourself:\n"
         f"  tutela subject get {ids[1]} --purpose order_fulfilment --role support --home {home}\n"

@@ -14,17 +14,30 @@ app = typer.Typer(help="Key-encryption key lifecycle.", no_args_is_help=True)
 
 @app.command()
 def rotate(
-    rewrap_only: Annotated[bool, typer.Option("--rewrap-only", help="Re-wrap under the current version without creating one (for TUTELA_MASTER_KEY or a KMS).")] = False,
+    rewrap_only: Annotated[
+        bool,
+        typer.Option(
+            "--rewrap-only",
+            help="Re-wrap under the current version, creating none (TUTELA_MASTER_KEY, KMS).",
+        ),
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a new KEK version and re-wrap every data key under it (values are not re-encrypted)."""
+    """Create a new KEK version and re-wrap every data key under it (values untouched)."""
     with open_home(home) as tutela, progress("re-wrapping data keys", None) as update:
-        report = tutela.rotate_keys(rewrap_only=rewrap_only, progress=update, actor=cli_actor("admin"))
+        report = tutela.rotate_keys(
+            rewrap_only=rewrap_only, progress=update, actor=cli_actor("admin")
+        )
     data = {"kek_version": report.kek_version, "rewrapped": report.rewrapped}
-    emit(as_json, data, lambda: stdout.print(
-        f"key version {report.kek_version} is current; {report.rewrapped} data key(s) re-wrapped"
-    ))
+    emit(
+        as_json,
+        data,
+        lambda: stdout.print(
+            f"key version {report.kek_version} is current; "
+            f"{report.rewrapped} data key(s) re-wrapped"
+        ),
+    )
 
 
 @app.command()

@@ -22,9 +22,13 @@ from tutela.cli._common import (
     stdout,
 )
 
-app = typer.Typer(help="Store, read, search and erase customers (data subjects).", no_args_is_help=True)
+app = typer.Typer(
+    help="Store, read, search and erase customers (data subjects).", no_args_is_help=True
+)
 
-PurposeOption = Annotated[str, typer.Option("--purpose", "-p", help="Why the data is used (a data map purpose).")]
+PurposeOption = Annotated[
+    str, typer.Option("--purpose", "-p", help="Why the data is used (a data map purpose).")
+]
 RoleOption = Annotated[str, typer.Option("--role", "-r", help="The role acting (a data map role).")]
 
 
@@ -57,13 +61,22 @@ def add(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A .jsonl or .csv file, one customer per row.", exists=True, dir_okay=False)],
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: by extension).")] = None,
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the valid rows even if some are rejected.")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A .jsonl or .csv file, one customer per row.", exists=True, dir_okay=False
+        ),
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv (default: by extension).")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Store the valid rows even if some are rejected.")
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Bulk import; checks every row first and stores nothing if one is bad (unless --skip-invalid)."""
+    """Bulk import: every row is checked first; one bad row stores nothing (see --skip-invalid)."""
     if fmt not in (None, "jsonl", "csv"):
         fail("--format must be jsonl or csv", code=2)
     with open_home(home) as tutela, progress("importing", None) as update:
@@ -72,7 +85,11 @@ def import_(
             update(done, total or done)
 
         report = tutela.import_file(
-            file, fmt=fmt, skip_invalid=skip_invalid, progress=report_progress, actor=cli_actor("admin")
+            file,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            progress=report_progress,
+            actor=cli_actor("admin"),
         )
     data = {
         "rows": report.total,
@@ -90,7 +107,9 @@ def import_(
     emit(as_json, data, render)
     if report.rejected:
         if not skip_invalid:
-            stderr.print(f"[bold red]error:[/] {len(report.rejected)} row(s) rejected; nothing stored")
+            stderr.print(
+                f"[bold red]error:[/] {len(report.rejected)} row(s) rejected; nothing stored"
+            )
         raise typer.Exit(1)
 
 
@@ -99,21 +118,28 @@ def get(
     subject_id: Annotated[str, typer.Argument(metavar="ID")],
     purpose: PurposeOption,
     role: RoleOption,
-    fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated field names (default: the purpose's).")] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option("--fields", help="Comma-separated field names (default: the purpose's)."),
+    ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Read a customer's values for a purpose, as the role may see them."""
     names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     with open_home(home) as tutela:
-        values = tutela.read(subject_id, names, purpose=purpose, role=role, actor_id=cli_actor(role).id)
+        values = tutela.read(
+            subject_id, names, purpose=purpose, role=role, actor_id=cli_actor(role).id
+        )
 
     def render() -> None:
         table = Table(show_header=True, header_style="bold")
         table.add_column("field")
         table.add_column("value")
         for name, value in values.items():
-            table.add_row(name, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+            table.add_row(
+                name, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            )
         stdout.print(table)
 
     emit(as_json, {"id": subject_id, "purpose": purpose, "values": values}, render)
@@ -122,7 +148,14 @@ def get(
 @app.command()
 def find(
     field: Annotated[str, typer.Option("--field", "-f", help="A searchable field.")],
-    value: Annotated[str, typer.Option("--value", "-v", help="The value, or '-' to read it from stdin (keeps it out of shell history).")],
+    value: Annotated[
+        str,
+        typer.Option(
+            "--value",
+            "-v",
+            help="The value, or '-' to read it from stdin (keeps it out of shell history).",
+        ),
+    ],
     purpose: PurposeOption,
     role: RoleOption,
     home: HomeOption = None,
@@ -133,13 +166,16 @@ def find(
         value = sys.stdin.readline().rstrip("\n")
     with open_home(home) as tutela:
         ids = tutela.find(field, value, purpose=purpose, role=role, actor_id=cli_actor(role).id)
-    emit(as_json, {"field": field, "ids": ids}, lambda: [stdout.print(i) for i in ids] or None)
+    emit(as_json, {"field": field, "ids": ids}, lambda: stdout.print("\n".join(ids)))
 
 
 @app.command()
 def update(
     subject_id: Annotated[str, typer.Argument(metavar="ID")],
-    data: Annotated[Path | None, typer.Option("--data", help="JSON file (default: stdin); null removes a value.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="JSON file (default: stdin); null removes a value."),
+    ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:

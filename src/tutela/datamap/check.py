@@ -66,16 +66,31 @@ def _check(text: str) -> tuple[DataMap | None, list[Problem]]:
         reason = getattr(exc, "problem", None) or "not valid YAML"
         return None, [Problem(where, f"YAML syntax error: {reason}")]
     if not isinstance(raw, dict):
-        return None, [Problem("", "a data map is a mapping with controller, roles, fields, purposes")]
+        return None, [
+            Problem("", "a data map is a mapping with controller, roles, fields, purposes")
+        ]
 
     for key in raw:
         if key not in _SECTIONS:
-            problems.append(Problem(str(key), f"unknown section (expected one of {', '.join(_SECTIONS)})"))
+            problems.append(
+                Problem(str(key), f"unknown section (expected one of {', '.join(_SECTIONS)})")
+            )
     controller = _model(Controller, raw.get("controller"), "controller", problems)
     roles = _entries(RoleSpec, raw, "roles", problems)
     fields = _entries(FieldSpec, raw, "fields", problems)
     purposes = _entries(PurposeSpec, raw, "purposes", problems)
 
+    problems += _field_problems(fields, roles)
+    problems += _purpose_problems(raw, purposes, fields, roles)
+    if problems or controller is None:
+        return None, problems
+    return DataMap(controller=controller, roles=roles, fields=fields, purposes=purposes), []
+
+
+def _field_problems(
+    fields: Mapping[str, FieldSpec], roles: Mapping[str, RoleSpec]
+) -> list[Problem]:
+    problems = []
     categories = data_categories()
     for name, spec in fields.items():
         where = f"fields.{name}"
@@ -95,7 +110,16 @@ def _check(text: str) -> tuple[DataMap | None, list[Problem]]:
             problems.append(Problem(f"{where}.choices", "a choice field lists its choices"))
         if spec.type is not FieldType.CHOICE and (spec.choices or spec.multiple):
             problems.append(Problem(f"{where}.choices", "only choice fields take choices"))
+    return problems
 
+
+def _purpose_problems(
+    raw: Mapping[str, Any],
+    purposes: Mapping[str, PurposeSpec],
+    fields: Mapping[str, FieldSpec],
+    roles: Mapping[str, RoleSpec],
+) -> list[Problem]:
+    problems = []
     used: set[str] = set()
     for name, purpose in purposes.items():
         where = f"purposes.{name}"
@@ -110,12 +134,11 @@ def _check(text: str) -> tuple[DataMap | None, list[Problem]]:
     for name in fields:
         if name not in used:
             problems.append(
-                Problem(f"fields.{name}", "is used by no purpose (collect only what a purpose needs)")
+                Problem(
+                    f"fields.{name}", "is used by no purpose (collect only what a purpose needs)"
+                )
             )
-
-    if problems or controller is None:
-        return None, problems
-    return DataMap(controller=controller, roles=roles, fields=fields, purposes=purposes), []
+    return problems
 
 
 def _present(raw: Mapping[str, Any], section: str, name: str) -> bool:
@@ -139,7 +162,9 @@ def _retention_problems(text: str, where: str) -> list[Problem]:
     return [] if positive else [Problem(where, "must be a positive duration")]
 
 
-def _entries(model: type[M], raw: Mapping[str, Any], section: str, problems: list[Problem]) -> dict[str, M]:
+def _entries(
+    model: type[M], raw: Mapping[str, Any], section: str, problems: list[Problem]
+) -> dict[str, M]:
     entries = raw.get(section)
     if entries is None:
         problems.append(Problem(section, "is missing"))

@@ -6,13 +6,17 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
 
+from tutela.core.storage.base import table_of
 from tutela.datamap.models import DataMapVersion
 
-_table = DataMapVersion.__table__
+_table = table_of(DataMapVersion)
 
 
 def exists(conn: Connection, version: str) -> bool:
-    return conn.execute(select(_table.c.version).where(_table.c.version == version)).first() is not None
+    return (
+        conn.execute(select(_table.c.version).where(_table.c.version == version)).first()
+        is not None
+    )
 
 
 def add(conn: Connection, version: str, document: str, at: datetime) -> None:

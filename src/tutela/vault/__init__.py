@@ -4,4 +4,11 @@ from tutela.vault.keys import RotationReport, SystemKeys
 from tutela.vault.service import ConsentCheck, NoConsentRecorded, Vault
 from tutela.vault.values import ValueRules
 
-__all__ = ["ConsentCheck", "NoConsentRecorded", "RotationReport", "SystemKeys", "ValueRules", "Vault"]
+__all__ = [
+    "ConsentCheck",
+    "NoConsentRecorded",
+    "RotationReport",
+    "SystemKeys",
+    "ValueRules",
+    "Vault",
+]

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
+from tutela.core.storage.base import table_of
 from tutela.vault.models import Erasure, FieldValue, Subject, SystemKey
 
-_subject = Subject.__table__
-_value = FieldValue.__table__
-_erasure = Erasure.__table__
-_system = SystemKey.__table__
+_subject = table_of(Subject)
+_value = table_of(FieldValue)
+_erasure = table_of(Erasure)
+_system = table_of(SystemKey)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ def erase(conn: Connection, subject_id: str, at: datetime) -> None:
 
 
 def erasure_ledger(conn: Connection) -> list[tuple[str, datetime]]:
-    rows = conn.execute(select(_erasure.c.subject_id, _erasure.c.erased_at).order_by(_erasure.c.erased_at))
+    rows = conn.execute(
+        select(_erasure.c.subject_id, _erasure.c.erased_at).order_by(_erasure.c.erased_at)
+    )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -143,13 +146,17 @@ def system_keys(conn: Connection) -> dict[str, tuple[int, bytes]]:
 
 def update_system_key(conn: Connection, name: str, kek_version: int, wrapped: bytes) -> None:
     conn.execute(
-        update(_system).where(_system.c.name == name).values(kek_version=kek_version, wrapped=wrapped)
+        update(_system)
+        .where(_system.c.name == name)
+        .values(kek_version=kek_version, wrapped=wrapped)
     )
 
 
 def keys_not_under(conn: Connection, kek_version: int, limit: int) -> list[KeyRow]:
     query = (
-        select(_subject.c.id, _subject.c.dek_version, _subject.c.kek_version, _subject.c.wrapped_dek)
+        select(
+            _subject.c.id, _subject.c.dek_version, _subject.c.kek_version, _subject.c.wrapped_dek
+        )
         .where(_subject.c.kek_version != kek_version)
         .order_by(_subject.c.id)
         .limit(limit)

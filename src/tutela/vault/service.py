@@ -23,11 +23,12 @@ from tutela.datamap.masking import JsonValue
 from tutela.errors import (
     AccessDenied,
     BatchRejected,
+    ConsentNotActive,
     DataMapError,
     FieldNotAllowedForPurpose,
     FieldNotInDataMap,
     FieldNotSearchable,
-    ConsentNotActive,
+    RejectedRow,
     RoleNotAllowed,
     SubjectErased,
     SubjectNotFound,
@@ -56,9 +57,28 @@ class NoConsentRecorded:
 
 @dataclass(frozen=True)
 class _Grant:
+    """What an authorised (or refused) request may touch, and how to audit it."""
+
+    actor: Actor
+    action: str
     purpose: str
     fields: tuple[str, ...]
     needs_consent: bool
+
+    def event(
+        self, subject_id: str | None, outcome: str, reason: Exception | str | None = None
+    ) -> AuditEvent:
+        detail = reason if isinstance(reason, str) or reason is None else type(reason).__name__
+        return AuditEvent(
+            actor=self.actor.id,
+            role=self.actor.role,
+            action=self.action,
+            outcome=outcome,
+            subject_id=subject_id,
+            fields=self.fields,
+            purpose=self.purpose,
+            detail=detail,
+        )
 
 
 class Vault:
@@ -197,14 +217,14 @@ class Vault:
             PurposeNotInDataMap, RoleNotAllowed, FieldNotInDataMap, FieldNotAllowedForPurpose,
             ConsentNotActive, SubjectNotFound, SubjectErased: each audited as a denial.
         """
-        grant = self._authorize(uow, purpose, fields, actor, "subject.read", subject_id)
+        grant = self._authorize(uow, actor, "subject.read", purpose, fields, subject_id=subject_id)
         record = repository.load_records(uow.conn, [subject_id], grant.fields).get(subject_id)
         if record is None:
-            raise self._missing(uow, subject_id, actor, "subject.read", grant)
+            raise self._missing(uow, subject_id, grant)
         if grant.needs_consent:
-            self._require_consent(uow, subject_id, grant, actor, "subject.read")
+            self._require_consent(uow, subject_id, grant)
         values = self._open(record, grant.fields, actor.role)
-        uow.record(self._event(actor, "subject.read", subject_id, grant, "ok"))
+        uow.record(grant.event(subject_id, "ok"))
         return values
 
     def read_many(
@@ -219,7 +239,7 @@ class Vault:
         """Batch read. Unknown or erased subjects, and subjects without the consent a purpose
         needs, are left out of the result; each is audited with its outcome.
         """
-        grant = self._authorize(uow, purpose, fields, actor, "subject.read", None)
+        grant = self._authorize(uow, actor, "subject.read", purpose, fields)
         unique = list(dict.fromkeys(subject_ids))
         records = repository.load_records(uow.conn, unique, grant.fields)
         now = self._clock.now()
@@ -227,19 +247,15 @@ class Vault:
         for subject_id in unique:
             record = records.get(subject_id)
             if record is None:
-                uow.record(self._event(actor, "subject.read", subject_id, grant, "not_found"))
+                uow.record(grant.event(subject_id, "not_found"))
                 continue
             if grant.needs_consent and not self._consent.active(
                 uow.conn, subject_id, grant.purpose, now
             ):
-                uow.record(
-                    self._event(
-                        actor, "subject.read", subject_id, grant, "denied", "ConsentNotActive"
-                    )
-                )
+                uow.record(grant.event(subject_id, "denied", "ConsentNotActive"))
                 continue
             result[subject_id] = self._open(record, grant.fields, actor.role)
-            uow.record(self._event(actor, "subject.read", subject_id, grant, "ok"))
+            uow.record(grant.event(subject_id, "ok"))
         return result
 
     def find(
@@ -252,11 +268,11 @@ class Vault:
             FieldNotSearchable and the `read` denials; ValidationFailed if `value` is not of the
             field's type.
         """
-        grant = self._authorize(uow, purpose, [field], actor, "subject.find", None)
+        grant = self._authorize(uow, actor, "subject.find", purpose, [field])
         spec = self.datamap.field(field)
         if not spec.searchable:
             denial = FieldNotSearchable(field)
-            uow.record_always(self._event(actor, "subject.find", None, grant, "denied", denial))
+            uow.record_always(grant.event(None, "denied", denial))
             raise denial
         normalised = self._rules.normalise(field, spec, value)
         assert normalised.index_text is not None  # searchable fields always have index text
@@ -266,7 +282,7 @@ class Vault:
             now = self._clock.now()
             found = [s for s in found if self._consent.active(uow.conn, s, purpose, now)]
         for subject_id in found or [None]:  # type: ignore[list-item]
-            uow.record(self._event(actor, "subject.find", subject_id, grant, "ok"))
+            uow.record(grant.event(subject_id, "ok"))
         return found
 
     # -- erasure -------------------------------------------------------------------------
@@ -281,7 +297,11 @@ class Vault:
         if not repository.subject_exists(uow.conn, subject_id):
             raise self._missing(uow, subject_id)
         repository.erase(uow.conn, subject_id, self._clock.now())
-        uow.record(AuditEvent(actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id))
+        uow.record(
+            AuditEvent(
+                actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id
+            )
+        )
 
     def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
         return bool(repository.erased_among(uow.conn, [subject_id]))
@@ -346,12 +366,14 @@ class Vault:
     def _authorize(
         self,
         uow: UnitOfWork,
-        purpose: str,
-        fields: Sequence[str] | None,
         actor: Actor,
         action: str,
-        subject_id: str | None,
+        purpose: str,
+        fields: Sequence[str] | None,
+        *,
+        subject_id: str | None = None,
     ) -> _Grant:
+        """Check purpose, role and fields; a refusal is audited and raised."""
         requested = tuple(fields) if fields else ()
         try:
             spec = self.datamap.purpose(purpose)
@@ -363,53 +385,26 @@ class Vault:
                 if name not in spec.fields:
                     raise FieldNotAllowedForPurpose(name, purpose)
         except (DataMapError, AccessDenied) as denial:
-            grant = _Grant(purpose, requested, False)
-            uow.record_always(self._event(actor, action, subject_id, grant, "denied", denial))
+            refused = _Grant(actor, action, purpose, requested, needs_consent=False)
+            uow.record_always(refused.event(subject_id, "denied", denial))
             raise
-        return _Grant(purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
+        return _Grant(actor, action, purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
 
-    def _require_consent(
-        self, uow: UnitOfWork, subject_id: str, grant: _Grant, actor: Actor, action: str
-    ) -> None:
+    def _require_consent(self, uow: UnitOfWork, subject_id: str, grant: _Grant) -> None:
         if not self._consent.active(uow.conn, subject_id, grant.purpose, self._clock.now()):
             denial = ConsentNotActive(subject_id, grant.purpose)
-            uow.record_always(self._event(actor, action, subject_id, grant, "denied", denial))
+            uow.record_always(grant.event(subject_id, "denied", denial))
             raise denial
 
     def _missing(
-        self,
-        uow: UnitOfWork,
-        subject_id: str,
-        actor: Actor | None = None,
-        action: str | None = None,
-        grant: _Grant | None = None,
+        self, uow: UnitOfWork, subject_id: str, grant: _Grant | None = None
     ) -> TutelaError:
+        """SubjectErased or SubjectNotFound; audited as a denial when a grant is given."""
         error: TutelaError = (
             SubjectErased(subject_id)
             if repository.erased_among(uow.conn, [subject_id])
             else SubjectNotFound(subject_id)
         )
-        if actor and action and grant:
-            uow.record_always(self._event(actor, action, subject_id, grant, "denied", error))
+        if grant is not None:
+            uow.record_always(grant.event(subject_id, "denied", error))
         return error
-
-    @staticmethod
-    def _event(
-        actor: Actor,
-        action: str,
-        subject_id: str | None,
-        grant: _Grant,
-        outcome: str,
-        reason: Exception | str | None = None,
-    ) -> AuditEvent:
-        detail = reason if isinstance(reason, str) or reason is None else type(reason).__name__
-        return AuditEvent(
-            actor=actor.id,
-            role=actor.role,
-            action=action,
-            outcome=outcome,
-            subject_id=subject_id,
-            fields=grant.fields,
-            purpose=grant.purpose,
-            detail=detail,
-        )

@@ -9,8 +9,9 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from tutela.core.audit.chain import GENESIS, AuditEvent, ChainedEntry
 from tutela.core.audit.models import AuditEntry
+from tutela.core.storage.base import table_of
 
-_table = AuditEntry.__table__
+_table = table_of(AuditEntry)
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL.
 _PG_CHAIN_LOCK = 0x7475_7465_6C61
 

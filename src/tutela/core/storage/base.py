@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -20,3 +20,10 @@ class Base(DeclarativeBase):
     """Base of every Tutela model."""
 
     metadata = metadata
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's `Table`, typed as such, for Core statements in repositories."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -10,87 +10,100 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
-revision: str = '2026_11_29_initial'
+revision: str = "2026_11_29_initial"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('audit_entry',
-    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('role', sa.String(length=64), nullable=True),
-    sa.Column('action', sa.String(length=64), nullable=False),
-    sa.Column('subject_id', sa.String(length=64), nullable=True),
-    sa.Column('fields', sa.Text(), nullable=False),
-    sa.Column('purpose', sa.String(length=64), nullable=True),
-    sa.Column('outcome', sa.String(length=16), nullable=False),
-    sa.Column('detail', sa.String(length=256), nullable=True),
-    sa.Column('prev_mac', sa.LargeBinary(length=32), nullable=False),
-    sa.Column('mac', sa.LargeBinary(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_entry'))
+    op.create_table(
+        "audit_entry",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("role", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=True),
+        sa.Column("fields", sa.Text(), nullable=False),
+        sa.Column("purpose", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("detail", sa.String(length=256), nullable=True),
+        sa.Column("prev_mac", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("mac", sa.LargeBinary(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_entry")),
     )
-    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_entry_subject_id_seq'), ['subject_id', 'seq'], unique=False)
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_audit_entry_subject_id_seq"), ["subject_id", "seq"], unique=False
+        )
 
-    op.create_table('datamap_version',
-    sa.Column('version', sa.String(length=16), nullable=False),
-    sa.Column('document', sa.Text(), nullable=False),
-    sa.Column('applied_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('version', name=op.f('pk_datamap_version'))
+    op.create_table(
+        "datamap_version",
+        sa.Column("version", sa.String(length=16), nullable=False),
+        sa.Column("document", sa.Text(), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("version", name=op.f("pk_datamap_version")),
     )
-    op.create_table('erasure',
-    sa.Column('subject_id', sa.String(length=40), nullable=False),
-    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('subject_id', name=op.f('pk_erasure'))
+    op.create_table(
+        "erasure",
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("subject_id", name=op.f("pk_erasure")),
     )
-    op.create_table('subject',
-    sa.Column('id', sa.String(length=40), nullable=False),
-    sa.Column('dek_version', sa.Integer(), nullable=False),
-    sa.Column('kek_version', sa.Integer(), nullable=False),
-    sa.Column('wrapped_dek', sa.LargeBinary(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_subject'))
+    op.create_table(
+        "subject",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("dek_version", sa.Integer(), nullable=False),
+        sa.Column("kek_version", sa.Integer(), nullable=False),
+        sa.Column("wrapped_dek", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subject")),
     )
-    with op.batch_alter_table('subject', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_subject_kek_version'), ['kek_version'], unique=False)
+    with op.batch_alter_table("subject", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_subject_kek_version"), ["kek_version"], unique=False)
 
-    op.create_table('system_key',
-    sa.Column('name', sa.String(length=32), nullable=False),
-    sa.Column('kek_version', sa.Integer(), nullable=False),
-    sa.Column('wrapped', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_system_key'))
+    op.create_table(
+        "system_key",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("kek_version", sa.Integer(), nullable=False),
+        sa.Column("wrapped", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_system_key")),
     )
-    op.create_table('field_value',
-    sa.Column('subject_id', sa.String(length=40), nullable=False),
-    sa.Column('field', sa.String(length=63), nullable=False),
-    sa.Column('ciphertext', sa.LargeBinary(), nullable=False),
-    sa.Column('blind_index', sa.LargeBinary(length=32), nullable=True),
-    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_field_value_subject_id_subject'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('subject_id', 'field', name=op.f('pk_field_value'))
+    op.create_table(
+        "field_value",
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("field", sa.String(length=63), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("blind_index", sa.LargeBinary(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subject_id"],
+            ["subject.id"],
+            name=op.f("fk_field_value_subject_id_subject"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_field_value")),
     )
-    with op.batch_alter_table('field_value', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_field_value_field_blind_index'), ['field', 'blind_index'], unique=False)
-
+    with op.batch_alter_table("field_value", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_field_value_field_blind_index"), ["field", "blind_index"], unique=False
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('field_value', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_field_value_field_blind_index'))
+    with op.batch_alter_table("field_value", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_field_value_field_blind_index"))
 
-    op.drop_table('field_value')
-    op.drop_table('system_key')
-    with op.batch_alter_table('subject', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subject_kek_version'))
+    op.drop_table("field_value")
+    op.drop_table("system_key")
+    with op.batch_alter_table("subject", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subject_kek_version"))
 
-    op.drop_table('subject')
-    op.drop_table('erasure')
-    op.drop_table('datamap_version')
-    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_entry_subject_id_seq'))
+    op.drop_table("subject")
+    op.drop_table("erasure")
+    op.drop_table("datamap_version")
+    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_entry_subject_id_seq"))
 
-    op.drop_table('audit_entry')
+    op.drop_table("audit_entry")
