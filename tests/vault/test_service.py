@@ -14,13 +14,19 @@ def _last_entry(tutela: Tutela):  # type: ignore[no-untyped-def]
     return list(tutela.audit_entries())[-1]
 
 
-def test_read_returns_values_for_an_allowed_role_and_purpose(tutela: Tutela, canary: PiiCanary) -> None:
+def test_read_returns_values_for_an_allowed_role_and_purpose(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     record = canary.customer()
     sid = tutela.add(record)
     values = tutela.read(sid, ["email", "name", "phone"], purpose="order_fulfilment", role="admin")
     assert values == {"email": record["email"], "name": record["name"], "phone": record["phone"]}
     entry = _last_entry(tutela)
-    assert (entry.event.action, entry.event.outcome, entry.event.subject_id) == ("subject.read", "ok", sid)
+    assert (entry.event.action, entry.event.outcome, entry.event.subject_id) == (
+        "subject.read",
+        "ok",
+        sid,
+    )
     assert entry.event.fields == ("email", "name", "phone")
 
 
@@ -32,7 +38,9 @@ def test_masking_rules_of_the_role_apply(tutela: Tutela, canary: PiiCanary) -> N
     assert values["phone"] == "*" * (len(record["phone"]) - 4) + record["phone"][-4:]
 
 
-def test_default_fields_are_those_of_the_purpose_that_have_values(tutela: Tutela, canary: PiiCanary) -> None:
+def test_default_fields_are_those_of_the_purpose_that_have_values(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     sid = tutela.add(canary.customer())
     values = tutela.read(sid, purpose="order_fulfilment", role="admin")
     assert set(values) == {"email", "name", "phone", "address", "loyalty_id"}
@@ -49,7 +57,12 @@ def test_default_fields_are_those_of_the_purpose_that_have_values(tutela: Tutela
     ],
 )
 def test_each_denial_raises_its_error_and_is_audited(
-    tutela: Tutela, canary: PiiCanary, purpose: str, role: str, fields: list[str] | None, error: type[Exception]
+    tutela: Tutela,
+    canary: PiiCanary,
+    purpose: str,
+    role: str,
+    fields: list[str] | None,
+    error: type[Exception],
 ) -> None:
     sid = tutela.add(canary.customer())
     with pytest.raises(error) as raised:
@@ -63,7 +76,9 @@ def test_each_denial_raises_its_error_and_is_audited(
     assert tutela.verify_audit().ok
 
 
-def test_unknown_and_erased_subjects_are_told_apart_and_audited(tutela: Tutela, canary: PiiCanary) -> None:
+def test_unknown_and_erased_subjects_are_told_apart_and_audited(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     with pytest.raises(errors.SubjectNotFound):
         tutela.read("sub_nobody", purpose="order_fulfilment", role="support")
     assert _last_entry(tutela).event.detail == "SubjectNotFound"
@@ -93,14 +108,20 @@ def test_find_uses_the_normalised_blind_index(tutela: Tutela, canary: PiiCanary)
     record = canary.customer()
     sid = tutela.add(record)
     other = tutela.add(canary.customer(1))
-    assert tutela.find("email", "  " + record["email"].upper(), purpose="order_fulfilment", role="support") == [sid]
+    assert tutela.find(
+        "email", "  " + record["email"].upper(), purpose="order_fulfilment", role="support"
+    ) == [sid]
     national = "0" + record["phone"][3:]  # the same UK number written nationally
     assert tutela.find("phone", national, purpose="order_fulfilment", role="support") == [sid]
     assert other != sid
-    assert tutela.find("email", "nobody@example.com", purpose="order_fulfilment", role="support") == []
+    assert (
+        tutela.find("email", "nobody@example.com", purpose="order_fulfilment", role="support") == []
+    )
 
 
-def test_find_refuses_unsearchable_fields_and_foreign_purposes(tutela: Tutela, canary: PiiCanary) -> None:
+def test_find_refuses_unsearchable_fields_and_foreign_purposes(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     tutela.add(canary.customer())
     with pytest.raises(errors.FieldNotSearchable):
         tutela.find("name", "x", purpose="order_fulfilment", role="support")
@@ -136,7 +157,9 @@ def test_invalid_values_are_rejected_by_field_and_nothing_is_stored(
     assert len(list(tutela.audit_entries())) == before
 
 
-def test_undeclared_fields_and_missing_required_fields_are_refused(tutela: Tutela, canary: PiiCanary) -> None:
+def test_undeclared_fields_and_missing_required_fields_are_refused(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     with pytest.raises(errors.FieldNotInDataMap, match="'fax'"):
         tutela.add({**canary.customer(), "fax": "123"})
     record = canary.customer()
@@ -170,16 +193,22 @@ def test_update_replaces_and_removes_values(tutela: Tutela, canary: PiiCanary) -
         tutela.update("sub_nobody", {"name": "X Y"})
 
 
-def test_read_many_leaves_out_missing_subjects_and_audits_each(tutela: Tutela, canary: PiiCanary) -> None:
+def test_read_many_leaves_out_missing_subjects_and_audits_each(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     ids = tutela.add_many([canary.customer(i) for i in range(3)])
     tutela.erase(ids[2])
-    result = tutela.read_many([*ids, "sub_nobody"], ["email"], purpose="order_fulfilment", role="support")
+    result = tutela.read_many(
+        [*ids, "sub_nobody"], ["email"], purpose="order_fulfilment", role="support"
+    )
     assert set(result) == set(ids[:2])
     outcomes = [e.event.outcome for e in tutela.audit_entries() if e.event.action == "subject.read"]
     assert sorted(outcomes) == ["not_found", "not_found", "ok", "ok"]
 
 
-def test_values_survive_key_rotation_and_old_version_can_then_be_retired(tutela: Tutela, canary: PiiCanary) -> None:
+def test_values_survive_key_rotation_and_old_version_can_then_be_retired(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
     record = canary.customer()
     ids = tutela.add_many([record, canary.customer(1)])
     with pytest.raises(errors.KeyVersionInUse):
@@ -188,10 +217,14 @@ def test_values_survive_key_rotation_and_old_version_can_then_be_retired(tutela:
     report = tutela.rotate_keys(progress=lambda done, total: seen.append((done, total)))
     assert report.kek_version == 2 and report.rewrapped == 2
     assert seen[-1] == (2, 2)
-    assert tutela.read(ids[0], ["email"], purpose="order_fulfilment", role="admin") == {"email": record["email"]}
+    assert tutela.read(ids[0], ["email"], purpose="order_fulfilment", role="admin") == {
+        "email": record["email"]
+    }
     tutela.retire_key(1)
     assert tutela.keys.versions() == [2]
-    assert tutela.read(ids[0], ["email"], purpose="order_fulfilment", role="admin") == {"email": record["email"]}
+    assert tutela.read(ids[0], ["email"], purpose="order_fulfilment", role="admin") == {
+        "email": record["email"]
+    }
     assert tutela.verify_audit().ok
 
 
