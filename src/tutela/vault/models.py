@@ -1,6 +1,5 @@
-"""Vault tables: subjects with their wrapped data key, sealed field values, erasures, system keys.
-
-No column ever holds a plaintext personal value.
+"""Vault tables: subjects with their wrapped data key and sealed record, blind indexes, the
+erasure ledger and system keys. No column ever holds a plaintext personal value.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from tutela.core.storage.base import Base
 
 
 class Subject(Base):
-    """A customer: an opaque id and their data key (DEK), wrapped by the KEK."""
+    """A customer: opaque id, data key (DEK) wrapped by the KEK, and their sealed values."""
 
     __tablename__ = "subject"
 
@@ -22,23 +21,23 @@ class Subject(Base):
     dek_version: Mapped[int] = mapped_column(Integer)
     kek_version: Mapped[int] = mapped_column(Integer, index=True)
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)  # see vault/record.py
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class FieldValue(Base):
-    """One sealed value; `blind_index` is set for searchable fields."""
+class BlindIndexEntry(Base):
+    """Keyed HMAC of a searchable field's normalised value: equality search, no decryption."""
 
-    __tablename__ = "field_value"
+    __tablename__ = "blind_index"
 
     subject_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True
     )
     field: Mapped[str] = mapped_column(String(63), primary_key=True)
-    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    blind_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
 
-    __table_args__ = (Index(None, "field", "blind_index"),)
+    __table_args__ = (Index(None, "field", "digest"),)
 
 
 class Erasure(Base):

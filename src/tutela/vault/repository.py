@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tutela.core.storage.base import table_of
-from tutela.vault.models import Erasure, FieldValue, Subject, SystemKey
+from tutela.vault.models import BlindIndexEntry, Erasure, Subject, SystemKey
 
 _subject = table_of(Subject)
-_value = table_of(FieldValue)
+_index = table_of(BlindIndexEntry)
 _erasure = table_of(Erasure)
 _system = table_of(SystemKey)
 
@@ -28,80 +28,84 @@ class KeyRow:
     wrapped_dek: bytes
 
 
-@dataclass
+@dataclass(frozen=True)
 class SealedRecord:
-    """A subject's key and the sealed values asked for."""
+    """A subject's wrapped key and packed sealed values (see `vault/record.py`)."""
 
     key: KeyRow
-    sealed: dict[str, bytes]
+    sealed: bytes
 
 
-def insert_subjects(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(_subject), list(rows))
-
-
-def insert_values(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(_value), list(rows))
-
-
-def delete_values(conn: Connection, subject_id: str, fields: Iterable[str]) -> None:
-    conn.execute(
-        delete(_value).where(_value.c.subject_id == subject_id, _value.c.field.in_(list(fields)))
-    )
-
-
-def touch(conn: Connection, subject_id: str, at: datetime) -> None:
-    conn.execute(update(_subject).where(_subject.c.id == subject_id).values(updated_at=at))
-
-
-_RECORDS = (
-    select(
-        _subject.c.id,
-        _subject.c.dek_version,
-        _subject.c.kek_version,
-        _subject.c.wrapped_dek,
-        _value.c.field,
-        _value.c.ciphertext,
-    )
-    .select_from(
-        _subject.outerjoin(
-            _value,
-            and_(
-                _value.c.subject_id == _subject.c.id,
-                _value.c.field.in_(bindparam("fields", expanding=True)),
-            ),
-        )
-    )
-    .where(_subject.c.id.in_(bindparam("ids", expanding=True)))
+# Statements on hot paths are built once: constructing them costs more than running them.
+_RECORD_COLUMNS = select(
+    _subject.c.id,
+    _subject.c.dek_version,
+    _subject.c.kek_version,
+    _subject.c.wrapped_dek,
+    _subject.c.sealed,
+)
+_RECORD_ONE = _RECORD_COLUMNS.where(_subject.c.id == bindparam("id"))
+_RECORD_MANY = _RECORD_COLUMNS.where(_subject.c.id.in_(bindparam("ids", expanding=True)))
+_FIND = (
+    select(_index.c.subject_id)
+    .where(_index.c.field == bindparam("field"), _index.c.digest == bindparam("digest"))
+    .order_by(_index.c.subject_id)
+)
+_INSERT_SUBJECT = insert(_subject)
+_INSERT_INDEX = insert(_index)
+_UPDATE_SEALED = (
+    update(_subject)
+    .where(_subject.c.id == bindparam("sid"))
+    .values(sealed=bindparam("sealed"), updated_at=bindparam("at"))
 )
 
 
-def load_records(
-    conn: Connection, subject_ids: Sequence[str], fields: Sequence[str]
-) -> dict[str, SealedRecord]:
-    """Keys and sealed values of the given subjects, in one query; absent ids are left out."""
-    records: dict[str, SealedRecord] = {}
-    rows = conn.execute(_RECORDS, {"ids": list(subject_ids), "fields": list(fields) or [""]})
-    for sid, dek_version, kek_version, wrapped, field, ciphertext in rows:
-        record = records.get(sid)
-        if record is None:
-            record = records[sid] = SealedRecord(
-                KeyRow(sid, dek_version, kek_version, bytes(wrapped)), {}
-            )
-        if field is not None:
-            record.sealed[field] = bytes(ciphertext)
-    return records
+def insert_subjects(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows of `subject` (id, dek_version, kek_version, wrapped_dek, sealed, created/updated)."""
+    if rows:
+        conn.execute(_INSERT_SUBJECT, rows[0] if len(rows) == 1 else list(rows))
+
+
+def insert_index(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows of `blind_index` (subject_id, field, digest)."""
+    if rows:
+        conn.execute(_INSERT_INDEX, rows[0] if len(rows) == 1 else list(rows))
+
+
+def replace_sealed(
+    conn: Connection,
+    subject_id: str,
+    sealed: bytes,
+    at: datetime,
+    index: Mapping[str, bytes | None],
+) -> None:
+    """Store a subject's new packed record; `index` maps changed searchable fields to their
+    new digest (None: the value was removed)."""
+    conn.execute(_UPDATE_SEALED, {"sid": subject_id, "sealed": sealed, "at": at})
+    if index:
+        conn.execute(
+            delete(_index).where(_index.c.subject_id == subject_id, _index.c.field.in_(list(index)))
+        )
+        insert_index(
+            conn,
+            [{"subject_id": subject_id, "field": f, "digest": d} for f, d in index.items() if d],
+        )
+
+
+def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, SealedRecord]:
+    """Keys and sealed records of the given subjects in one query; absent ids are left out."""
+    if len(subject_ids) == 1:
+        rows = conn.execute(_RECORD_ONE, {"id": subject_ids[0]})
+    else:
+        rows = conn.execute(_RECORD_MANY, {"ids": list(subject_ids)})
+    return {
+        sid: SealedRecord(KeyRow(sid, dek_version, kek_version, bytes(wrapped)), bytes(sealed))
+        for sid, dek_version, kek_version, wrapped, sealed in rows
+    }
 
 
 def find_by_index(conn: Connection, field: str, digest: bytes) -> list[str]:
-    query = (
-        select(_value.c.subject_id)
-        .where(_value.c.field == field, _value.c.blind_index == digest)
-        .order_by(_value.c.subject_id)
-    )
-    return list(conn.execute(query).scalars())
+    return list(conn.execute(_FIND, {"field": field, "digest": digest}).scalars())
 
 
 def erased_among(conn: Connection, subject_ids: Sequence[str]) -> set[str]:
@@ -115,8 +119,9 @@ def subject_exists(conn: Connection, subject_id: str) -> bool:
 
 
 def erase(conn: Connection, subject_id: str, at: datetime) -> None:
-    """Delete values and the wrapped key, and enter the id in the erasure ledger."""
-    conn.execute(delete(_value).where(_value.c.subject_id == subject_id))
+    """Delete the sealed record with the wrapped key, and the blind indexes; enter the id in
+    the erasure ledger."""
+    conn.execute(delete(_index).where(_index.c.subject_id == subject_id))
     conn.execute(delete(_subject).where(_subject.c.id == subject_id))
     conn.execute(insert(_erasure).values(subject_id=subject_id, erased_at=at))
 

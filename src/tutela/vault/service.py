@@ -35,7 +35,7 @@ from tutela.errors import (
     TutelaError,
     ValidationFailed,
 )
-from tutela.vault import repository
+from tutela.vault import record, repository
 from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
@@ -139,22 +139,28 @@ class Vault:
         if rejected:
             raise BatchRejected(rejected)
 
-        subjects, sealed_rows, ids = [], [], []
+        subjects: list[dict[str, Any]] = []
+        index_rows: list[dict[str, Any]] = []
+        ids: list[str] = []
         for values in prepared:
             subject_id = random_id("sub")
             dek = DataKey.generate(subject_id)
             kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
+            sealed, digests = self._seal(dek, values)
             subjects.append(
                 {
                     "id": subject_id,
                     "dek_version": dek.version,
                     "kek_version": kek_version,
                     "wrapped_dek": wrapped,
+                    "sealed": record.pack(sealed),
                     "created_at": now,
                     "updated_at": now,
                 }
             )
-            sealed_rows.extend(self._seal(dek, values))
+            index_rows += [
+                {"subject_id": subject_id, "field": f, "digest": d} for f, d in digests.items()
+            ]
             ids.append(subject_id)
             uow.record(
                 AuditEvent(
@@ -166,7 +172,7 @@ class Vault:
                 )
             )
         repository.insert_subjects(uow.conn, subjects)
-        repository.insert_values(uow.conn, sealed_rows)
+        repository.insert_index(uow.conn, index_rows)
         return ids
 
     def update(
@@ -183,13 +189,21 @@ class Vault:
             if name in self._required:
                 raise ValidationFailed(name, "is required and cannot be removed")
         prepared = self._validate({k: v for k, v in values.items() if v is not None}, partial=True)
-        record = repository.load_records(uow.conn, [subject_id], []).get(subject_id)
-        if record is None:
+        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        if found is None:
             raise self._missing(uow, subject_id)
-        dek = self._unwrap(record.key)
-        repository.delete_values(uow.conn, subject_id, values)
-        repository.insert_values(uow.conn, self._seal(dek, prepared))
-        repository.touch(uow.conn, subject_id, self._clock.now())
+        dek = self._unwrap(found.key)
+        current = record.unpack(found.sealed)
+        sealed, digests = self._seal(dek, prepared)
+        for name in to_delete:
+            current.pop(name, None)
+        current.update(sealed)
+        changed_index: dict[str, bytes | None] = {
+            name: digests.get(name) for name in values if self.datamap.fields[name].searchable
+        }
+        repository.replace_sealed(
+            uow.conn, subject_id, record.pack(current), self._clock.now(), changed_index
+        )
         uow.record(
             AuditEvent(
                 actor=actor.id,
@@ -218,12 +232,12 @@ class Vault:
             ConsentNotActive, SubjectNotFound, SubjectErased: each audited as a denial.
         """
         grant = self._authorize(uow, actor, "subject.read", purpose, fields, subject_id=subject_id)
-        record = repository.load_records(uow.conn, [subject_id], grant.fields).get(subject_id)
-        if record is None:
+        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        if found is None:
             raise self._missing(uow, subject_id, grant)
         if grant.needs_consent:
             self._require_consent(uow, subject_id, grant)
-        values = self._open(record, grant.fields, actor.role)
+        values = self._open(found, grant.fields, actor.role)
         uow.record(grant.event(subject_id, "ok"))
         return values
 
@@ -241,12 +255,12 @@ class Vault:
         """
         grant = self._authorize(uow, actor, "subject.read", purpose, fields)
         unique = list(dict.fromkeys(subject_ids))
-        records = repository.load_records(uow.conn, unique, grant.fields)
+        records = repository.load_records(uow.conn, unique)
         now = self._clock.now()
         result: dict[str, Record] = {}
         for subject_id in unique:
-            record = records.get(subject_id)
-            if record is None:
+            found = records.get(subject_id)
+            if found is None:
                 uow.record(grant.event(subject_id, "not_found"))
                 continue
             if grant.needs_consent and not self._consent.active(
@@ -254,7 +268,7 @@ class Vault:
             ):
                 uow.record(grant.event(subject_id, "denied", "ConsentNotActive"))
                 continue
-            result[subject_id] = self._open(record, grant.fields, actor.role)
+            result[subject_id] = self._open(found, grant.fields, actor.role)
             uow.record(grant.event(subject_id, "ok"))
         return result
 
@@ -334,16 +348,15 @@ class Vault:
 
     def _seal(
         self, dek: DataKey, values: Mapping[str, tuple[JsonValue, str | None]]
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                "subject_id": dek.subject_id,
-                "field": name,
-                "ciphertext": dek.seal(name, encode(value)),
-                "blind_index": None if index is None else self._index.digest(name, index),
-            }
-            for name, (value, index) in values.items()
-        ]
+    ) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """Seal each value under the subject's key; digest the searchable ones."""
+        sealed = {name: dek.seal(name, encode(value)) for name, (value, _) in values.items()}
+        digests = {
+            name: self._index.digest(name, index)
+            for name, (_, index) in values.items()
+            if index is not None
+        }
+        return sealed, digests
 
     def _unwrap(self, key: repository.KeyRow) -> DataKey:
         material = self._keys.unwrap(
@@ -351,11 +364,12 @@ class Vault:
         )
         return DataKey(key.subject_id, key.dek_version, material)
 
-    def _open(self, record: repository.SealedRecord, fields: Iterable[str], role: str) -> Record:
-        dek = self._unwrap(record.key)
+    def _open(self, found: repository.SealedRecord, fields: Iterable[str], role: str) -> Record:
+        dek = self._unwrap(found.key)
+        sealed = record.unpack(found.sealed)
         out: Record = {}
         for name in fields:
-            blob = record.sealed.get(name)
+            blob = sealed.get(name)
             if blob is None:
                 continue
             value = decode(dek.open(name, blob))

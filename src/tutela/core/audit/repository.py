@@ -14,6 +14,10 @@ from tutela.core.storage.base import table_of
 _table = table_of(AuditEntry)
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL.
 _PG_CHAIN_LOCK = 0x7475_7465_6C61
+# Statements on the hot path are built once: constructing them costs more than running them.
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1)
+_INSERT = insert(_table)
 
 
 def lock_chain(conn: Connection) -> None:
@@ -23,37 +27,34 @@ def lock_chain(conn: Connection) -> None:
     transaction-scoped advisory lock, released by commit or rollback.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+        conn.execute(_LOCK, {"k": _PG_CHAIN_LOCK})
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:
-    row = conn.execute(
-        select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1)
-    ).first()
+    row = conn.execute(_LAST).first()
     return (row[0], bytes(row[1])) if row else (0, GENESIS)
 
 
 def insert_entries(conn: Connection, entries: Sequence[ChainedEntry]) -> None:
-    conn.execute(
-        insert(_table),
-        [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.event.actor,
-                "role": e.event.role,
-                "action": e.event.action,
-                "subject_id": e.event.subject_id,
-                "fields": json.dumps(list(e.event.fields)),
-                "purpose": e.event.purpose,
-                "outcome": e.event.outcome,
-                "detail": e.event.detail,
-                "prev_mac": e.prev_mac,
-                "mac": e.mac,
-            }
-            for e in entries
-        ],
-    )
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.event.actor,
+            "role": e.event.role,
+            "action": e.event.action,
+            "subject_id": e.event.subject_id,
+            "fields": json.dumps(list(e.event.fields)),
+            "purpose": e.event.purpose,
+            "outcome": e.event.outcome,
+            "detail": e.event.detail,
+            "prev_mac": e.prev_mac,
+            "mac": e.mac,
+        }
+        for e in entries
+    ]
+    # One row: a plain execute; several: one executemany (a single round trip on psycopg).
+    conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 def count(conn: Connection) -> int:

@@ -1,8 +1,8 @@
-"""Initial schema: subjects, sealed values, erasure ledger, system keys, audit log, data maps.
+"""Initial schema: subjects with sealed records, blind indexes, erasure ledger, keys, audit, data maps.
 
 Revision ID: 2026_11_29_initial
 Revises: -
-Create Date: 2026-11-29 08:29:29.997557
+Create Date: 2026-11-29 08:37:50.802645
 """
 
 from collections.abc import Sequence
@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("dek_version", sa.Integer(), nullable=False),
         sa.Column("kek_version", sa.Integer(), nullable=False),
         sa.Column("wrapped_dek", sa.LargeBinary(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject")),
@@ -72,30 +73,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_system_key")),
     )
     op.create_table(
-        "field_value",
+        "blind_index",
         sa.Column("subject_id", sa.String(length=40), nullable=False),
         sa.Column("field", sa.String(length=63), nullable=False),
-        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
-        sa.Column("blind_index", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("digest", sa.LargeBinary(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["subject_id"],
             ["subject.id"],
-            name=op.f("fk_field_value_subject_id_subject"),
+            name=op.f("fk_blind_index_subject_id_subject"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_field_value")),
+        sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_blind_index")),
     )
-    with op.batch_alter_table("field_value", schema=None) as batch_op:
+    with op.batch_alter_table("blind_index", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_field_value_field_blind_index"), ["field", "blind_index"], unique=False
+            batch_op.f("ix_blind_index_field_digest"), ["field", "digest"], unique=False
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("field_value", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_field_value_field_blind_index"))
+    with op.batch_alter_table("blind_index", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_blind_index_field_digest"))
 
-    op.drop_table("field_value")
+    op.drop_table("blind_index")
     op.drop_table("system_key")
     with op.batch_alter_table("subject", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_kek_version"))
