@@ -83,3 +83,26 @@ def test_invalid_values_name_field_and_rule_never_the_value(
 def test_csv_strings_are_coerced_by_type() -> None:
     assert normalise("marketing_preferences", "sms;email").value == ["email", "sms"]
     assert normalise("date_of_birth", "1990-01-31").value == "1990-01-31"
+
+
+@given(
+    st.one_of(
+        st.emails(),
+        st.from_regex(r"[A-Za-z0-9.+_-]{1,20}@[A-Za-z0-9.-]{1,20}\.[A-Za-z]{1,5}", fullmatch=True),
+        st.text(max_size=40),
+    )
+)
+def test_plain_address_fast_path_agrees_with_email_validator(text: str) -> None:
+    """The fast path may only answer where email-validator would answer the same."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from tutela.vault.values import plain_email
+
+    fast = plain_email(text)
+    if fast is None:
+        return
+    try:
+        expected = validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    assert fast == expected
