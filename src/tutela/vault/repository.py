@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tutela.core.storage.base import table_of
+from tutela.core.storage.raw import RawStatement
 from tutela.vault.models import BlindIndexEntry, Erasure, Subject, SystemKey
 
 _subject = table_of(Subject)
@@ -36,7 +37,7 @@ class SealedRecord:
     sealed: bytes
 
 
-# Statements on hot paths are built once: constructing them costs more than running them.
+# Statements on hot paths run straight on the driver (see core/storage/raw.py).
 _RECORD_COLUMNS = select(
     _subject.c.id,
     _subject.c.dek_version,
@@ -44,15 +45,15 @@ _RECORD_COLUMNS = select(
     _subject.c.wrapped_dek,
     _subject.c.sealed,
 )
-_RECORD_ONE = _RECORD_COLUMNS.where(_subject.c.id == bindparam("id"))
+_RECORD_ONE = RawStatement(_RECORD_COLUMNS.where(_subject.c.id == bindparam("id")))
 _RECORD_MANY = _RECORD_COLUMNS.where(_subject.c.id.in_(bindparam("ids", expanding=True)))
-_FIND = (
+_FIND = RawStatement(
     select(_index.c.subject_id)
     .where(_index.c.field == bindparam("field"), _index.c.digest == bindparam("digest"))
     .order_by(_index.c.subject_id)
 )
-_INSERT_SUBJECT = insert(_subject)
-_INSERT_INDEX = insert(_index)
+_INSERT_SUBJECT = RawStatement(insert(_subject))
+_INSERT_INDEX = RawStatement(insert(_index))
 _UPDATE_SEALED = (
     update(_subject)
     .where(_subject.c.id == bindparam("sid"))
@@ -62,14 +63,12 @@ _UPDATE_SEALED = (
 
 def insert_subjects(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows of `subject` (id, dek_version, kek_version, wrapped_dek, sealed, created/updated)."""
-    if rows:
-        conn.execute(_INSERT_SUBJECT, rows[0] if len(rows) == 1 else list(rows))
+    _INSERT_SUBJECT.run_many(conn, rows)
 
 
 def insert_index(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows of `blind_index` (subject_id, field, digest)."""
-    if rows:
-        conn.execute(_INSERT_INDEX, rows[0] if len(rows) == 1 else list(rows))
+    _INSERT_INDEX.run_many(conn, rows)
 
 
 def replace_sealed(
@@ -94,8 +93,9 @@ def replace_sealed(
 
 def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, SealedRecord]:
     """Keys and sealed records of the given subjects in one query; absent ids are left out."""
+    rows: Iterable[Any]
     if len(subject_ids) == 1:
-        rows = conn.execute(_RECORD_ONE, {"id": subject_ids[0]})
+        rows = _RECORD_ONE.rows(conn, {"id": subject_ids[0]})
     else:
         rows = conn.execute(_RECORD_MANY, {"ids": list(subject_ids)})
     return {
@@ -105,7 +105,7 @@ def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, Seal
 
 
 def find_by_index(conn: Connection, field: str, digest: bytes) -> list[str]:
-    return list(conn.execute(_FIND, {"field": field, "digest": digest}).scalars())
+    return [row[0] for row in _FIND.rows(conn, {"field": field, "digest": digest})]
 
 
 def erased_among(conn: Connection, subject_ids: Sequence[str]) -> set[str]:

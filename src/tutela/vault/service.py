@@ -350,7 +350,7 @@ class Vault:
         self, dek: DataKey, values: Mapping[str, tuple[JsonValue, str | None]]
     ) -> tuple[dict[str, bytes], dict[str, bytes]]:
         """Seal each value under the subject's key; digest the searchable ones."""
-        sealed = {name: dek.seal(name, encode(value)) for name, (value, _) in values.items()}
+        sealed = dek.seal_many({name: encode(value) for name, (value, _) in values.items()})
         digests = {
             name: self._index.digest(name, index)
             for name, (_, index) in values.items()

@@ -57,9 +57,12 @@ class ValueRules:
         return Normalised(value, index)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode(value: JsonValue) -> bytes:
-    """The plaintext that gets sealed."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    """The plaintext that gets sealed (compact JSON, so types survive the round trip)."""
+    return _ENCODER.encode(value).encode()
 
 
 def decode(plaintext: bytes) -> JsonValue:

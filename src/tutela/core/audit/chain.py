@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from tutela.core.crypto import mac
 
 GENESIS = bytes(32)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _LABEL = b"tutela.audit.v1\x00"
 
 
@@ -62,7 +63,7 @@ def canonical_bytes(seq: int, at: datetime, event: AuditEvent) -> bytes:
         "purpose": event.purpose,
         "detail": event.detail,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(document).encode()
 
 
 def entry_mac(key: bytes, prev_mac: bytes, seq: int, at: datetime, event: AuditEvent) -> bytes:

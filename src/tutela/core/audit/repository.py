@@ -10,14 +10,16 @@ from sqlalchemy import Connection, func, insert, select, text
 from tutela.core.audit.chain import GENESIS, AuditEvent, ChainedEntry
 from tutela.core.audit.models import AuditEntry
 from tutela.core.storage.base import table_of
+from tutela.core.storage.raw import RawStatement
 
 _table = table_of(AuditEntry)
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL.
 _PG_CHAIN_LOCK = 0x7475_7465_6C61
-# Statements on the hot path are built once: constructing them costs more than running them.
-_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_LAST = select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1)
-_INSERT = insert(_table)
+# Every audited operation runs these: straight on the driver (see core/storage/raw.py).
+_LOCK = RawStatement(text("SELECT pg_advisory_xact_lock(:k)"))
+_LAST = RawStatement(select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1))
+_INSERT = RawStatement(insert(_table))
+_FIELDS = json.JSONEncoder(separators=(",", ":"))
 
 
 def lock_chain(conn: Connection) -> None:
@@ -27,12 +29,12 @@ def lock_chain(conn: Connection) -> None:
     transaction-scoped advisory lock, released by commit or rollback.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"k": _PG_CHAIN_LOCK})
+        _LOCK.rows(conn, {"k": _PG_CHAIN_LOCK})
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:
-    row = conn.execute(_LAST).first()
-    return (row[0], bytes(row[1])) if row else (0, GENESIS)
+    rows = _LAST.rows(conn)
+    return (rows[0][0], bytes(rows[0][1])) if rows else (0, GENESIS)
 
 
 def insert_entries(conn: Connection, entries: Sequence[ChainedEntry]) -> None:
@@ -53,8 +55,10 @@ def insert_entries(conn: Connection, entries: Sequence[ChainedEntry]) -> None:
         }
         for e in entries
     ]
-    # One row: a plain execute; several: one executemany (a single round trip on psycopg).
-    conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    if len(rows) == 1:
+        _INSERT.run(conn, rows[0])
+    else:
+        _INSERT.run_many(conn, rows)
 
 
 def count(conn: Connection) -> int:

@@ -50,5 +50,5 @@ def open_sealed(cipher: AESGCM, blob: bytes, aad: bytes) -> bytes:
 
 
 def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256 of `message`."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+    """HMAC-SHA256 of `message` (one-shot: no HMAC object per call)."""
+    return hmac.digest(key, message, hashlib.sha256)

@@ -12,6 +12,7 @@ subject id and DEK version bound in the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -61,6 +62,15 @@ class DataKey:
         """Encrypt one field value with a fresh random nonce."""
         nonce = _hazmat.random_bytes(_hazmat.NONCE_BYTES)
         return seal_field_with_nonce(self, field_name, plaintext, nonce)
+
+    def seal_many(self, plaintexts: Mapping[str, bytes]) -> dict[str, bytes]:
+        """Seal several fields; one call for all their random nonces."""
+        size = _hazmat.NONCE_BYTES
+        pool = _hazmat.random_bytes(size * len(plaintexts))
+        return {
+            name: seal_field_with_nonce(self, name, text, pool[i * size : (i + 1) * size])
+            for i, (name, text) in enumerate(plaintexts.items())
+        }
 
     def open(self, field_name: str, blob: bytes) -> bytes:
         """Decrypt one field value; `DecryptionFailed` for any mismatch or tampering."""

@@ -65,7 +65,8 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight on the driver: this runs once per operation (see raw.py for why).
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 
