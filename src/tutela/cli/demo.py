@@ -58,11 +58,8 @@ def demo(
                 update(len(ids), customers)
         subject, first = ids[0], rows[0]
 
-        _step(
-            "Permitted read",
-            "the fraud team reads for fraud prevention: allowed, address first line hidden",
-        )
-        stdout.print(tutela.read(subject, purpose="fraud_prevention", role="fraud"))
+        _step("Permitted read", "the privacy officer (admin) reads for order fulfilment: all shown")
+        stdout.print(tutela.read(subject, purpose="order_fulfilment", role="admin"))
 
         _step(
             "Masked read",

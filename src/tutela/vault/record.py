@@ -2,7 +2,9 @@
 
 Each field is still sealed on its own (`DataKey.seal`, with subject, field and key version bound
 as associated data), so a ciphertext moved to another field or subject fails to open. Packing
-them into one value keeps a customer to one row: one insert to write, one row to read.
+them into one value keeps a customer to one row: one insert to write, one row to read. A sealed
+manifest (the sorted field names, under the reserved name `#fields`) makes removing or adding a
+field's ciphertext detectable too.
 
 Format (version 1)::
 
@@ -14,9 +16,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping
 
+from tutela.core.crypto import DataKey
 from tutela.errors import DecryptionFailed
 
 FORMAT_V1 = 1
+MANIFEST = "#fields"
 _LEN = struct.Struct(">I")
 
 
@@ -50,3 +54,26 @@ def unpack(packed: bytes) -> dict[str, bytes]:
     except (ValueError, IndexError, UnicodeDecodeError, struct.error):
         raise DecryptionFailed() from None
     return out
+
+
+def seal(
+    dek: DataKey, plaintexts: Mapping[str, bytes], keep: Mapping[str, bytes] | None = None
+) -> bytes:
+    """Seal `plaintexts`, add the already-sealed fields in `keep`, seal the manifest, pack."""
+    sealed = dict(keep or {})
+    sealed.update(dek.seal_many(plaintexts))
+    sealed[MANIFEST] = dek.seal(MANIFEST, ",".join(sorted(sealed)).encode())
+    return pack(sealed)
+
+
+def open_verified(dek: DataKey, packed: bytes) -> dict[str, bytes]:
+    """The field ciphertexts of a record whose manifest matches its fields.
+
+    Raises:
+        DecryptionFailed: malformed record, wrong key, or fields added or removed.
+    """
+    sealed = unpack(packed)
+    manifest = sealed.pop(MANIFEST, None)
+    if manifest is None or dek.open(MANIFEST, manifest) != ",".join(sorted(sealed)).encode():
+        raise DecryptionFailed()
+    return sealed

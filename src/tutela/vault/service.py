@@ -6,7 +6,7 @@ denial is recorded with `record_always`, so it is audited even though the operat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from tutela.errors import (
     BatchRejected,
     ConsentNotActive,
     DataMapError,
+    DecryptionFailed,
     FieldNotAllowedForPurpose,
     FieldNotInDataMap,
     FieldNotSearchable,
@@ -146,14 +147,14 @@ class Vault:
             subject_id = random_id("sub")
             dek = DataKey.generate(subject_id)
             kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
-            sealed, digests = self._seal(dek, values)
+            plaintexts, digests = self._prepare(values)
             subjects.append(
                 {
                     "id": subject_id,
                     "dek_version": dek.version,
                     "kek_version": kek_version,
                     "wrapped_dek": wrapped,
-                    "sealed": record.pack(sealed),
+                    "sealed": record.seal(dek, plaintexts),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -193,16 +194,21 @@ class Vault:
         if found is None:
             raise self._missing(uow, subject_id)
         dek = self._unwrap(found.key)
-        current = record.unpack(found.sealed)
-        sealed, digests = self._seal(dek, prepared)
-        for name in to_delete:
-            current.pop(name, None)
-        current.update(sealed)
+        keep = {
+            name: blob
+            for name, blob in record.open_verified(dek, found.sealed).items()
+            if name not in values
+        }
+        plaintexts, digests = self._prepare(prepared)
         changed_index: dict[str, bytes | None] = {
             name: digests.get(name) for name in values if self.datamap.fields[name].searchable
         }
         repository.replace_sealed(
-            uow.conn, subject_id, record.pack(current), self._clock.now(), changed_index
+            uow.conn,
+            subject_id,
+            record.seal(dek, plaintexts, keep),
+            self._clock.now(),
+            changed_index,
         )
         uow.record(
             AuditEvent(
@@ -237,7 +243,7 @@ class Vault:
             raise self._missing(uow, subject_id, grant)
         if grant.needs_consent:
             self._require_consent(uow, subject_id, grant)
-        values = self._open(found, grant.fields, actor.role)
+        values = self._open(uow, found, grant)
         uow.record(grant.event(subject_id, "ok"))
         return values
 
@@ -268,7 +274,7 @@ class Vault:
             ):
                 uow.record(grant.event(subject_id, "denied", "ConsentNotActive"))
                 continue
-            result[subject_id] = self._open(found, grant.fields, actor.role)
+            result[subject_id] = self._open(uow, found, grant)
             uow.record(grant.event(subject_id, "ok"))
         return result
 
@@ -346,17 +352,17 @@ class Vault:
                     raise ValidationFailed(name, "is required")
         return prepared
 
-    def _seal(
-        self, dek: DataKey, values: Mapping[str, tuple[JsonValue, str | None]]
+    def _prepare(
+        self, values: Mapping[str, tuple[JsonValue, str | None]]
     ) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """Seal each value under the subject's key; digest the searchable ones."""
-        sealed = dek.seal_many({name: encode(value) for name, (value, _) in values.items()})
+        """Plaintexts to seal, and blind-index digests of the searchable values."""
+        plaintexts = {name: encode(value) for name, (value, _) in values.items()}
         digests = {
             name: self._index.digest(name, index)
             for name, (_, index) in values.items()
             if index is not None
         }
-        return sealed, digests
+        return plaintexts, digests
 
     def _unwrap(self, key: repository.KeyRow) -> DataKey:
         material = self._keys.unwrap(
@@ -364,17 +370,23 @@ class Vault:
         )
         return DataKey(key.subject_id, key.dek_version, material)
 
-    def _open(self, found: repository.SealedRecord, fields: Iterable[str], role: str) -> Record:
-        dek = self._unwrap(found.key)
-        sealed = record.unpack(found.sealed)
-        out: Record = {}
-        for name in fields:
-            blob = sealed.get(name)
-            if blob is None:
-                continue
-            value = decode(dek.open(name, blob))
-            rule = self.datamap.fields[name].mask.get(role)
-            out[name] = apply_mask(rule, value) if rule else value
+    def _open(self, uow: UnitOfWork, found: repository.SealedRecord, grant: _Grant) -> Record:
+        """Decrypt the granted fields and mask them for the role. A record that does not open
+        (tampered, moved, wrong key) is audited as an error before the failure propagates."""
+        try:
+            dek = self._unwrap(found.key)
+            sealed = record.open_verified(dek, found.sealed)
+            out: Record = {}
+            for name in grant.fields:
+                blob = sealed.get(name)
+                if blob is None:
+                    continue
+                value = decode(dek.open(name, blob))
+                rule = self.datamap.fields[name].mask.get(grant.actor.role)
+                out[name] = apply_mask(rule, value) if rule else value
+        except DecryptionFailed as failure:
+            uow.record_always(grant.event(found.key.subject_id, "error", failure))
+            raise
         return out
 
     def _authorize(

@@ -40,7 +40,7 @@ class HeadFile:
             self._fd = None
 
     def read(self) -> Head | None:
-        """The checkpointed head, or None if nothing was checkpointed yet."""
+        """The checkpointed head; None if the file does not exist."""
         if self._fd is None and not self.path.exists():
             return None
         return _parse(os.pread(self._open(), _RECORD_LEN, 0))
@@ -50,7 +50,8 @@ class HeadFile:
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            current = _parse(os.pread(fd, _RECORD_LEN, 0))
+            raw = os.pread(fd, _RECORD_LEN, 0)
+            current = _parse(raw) if raw else None  # empty: just created by this call
             if current is None or head.seq > current.seq:
                 record = _RECORD.format(seq=head.seq, mac=head.mac.hex()).encode()
                 os.pwrite(fd, record, 0)
@@ -69,8 +70,7 @@ class HeadFile:
 
 
 def _parse(raw: bytes) -> Head | None:
-    if not raw:
-        return None
+    """None for a file never written; `Head(-1, b"")` for one whose content is damaged."""
     try:
         label, seq, mac = raw.decode().split()
         if label != "tutela-audit-head/1":

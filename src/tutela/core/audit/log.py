@@ -50,10 +50,15 @@ class AuditLog:
         if verifier.broken:
             seq, reason = verifier.broken
             return VerifyReport(False, verifier.count, seq, reason, head_seq)
+        if head is None and verifier.count:
+            # `init` writes the checkpoint; an initialised log without one was tampered with.
+            return VerifyReport(
+                False, verifier.count, verifier.last_seq + 1, "head checkpoint is missing"
+            )
         if head is not None:
             if head.seq < 0:
                 return VerifyReport(
-                    False, verifier.count, verifier.last_seq + 1, "head checkpoint unreadable"
+                    False, verifier.count, verifier.last_seq + 1, "head checkpoint is unreadable"
                 )
             if head.seq > verifier.last_seq:
                 return VerifyReport(
