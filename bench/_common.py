@@ -15,6 +15,7 @@ import os
 import random
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -274,6 +275,33 @@ def emit_json(payload: dict[str, Any]) -> None:
     """
     sys.stdout.flush()
     print(json.dumps(payload, separators=(",", ":"), allow_nan=False), flush=True)
+
+
+def source_revision() -> str | None:
+    """The git commit of the code measured, with `+dirty` if `src/` has uncommitted changes.
+
+    Figures are only comparable between runs of the same code, and the tree changes often;
+    None when git (or the repository) is not there.
+    """
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}+dirty" if dirty else head
 
 
 # -- scratch homes and databases ---------------------------------------------------------

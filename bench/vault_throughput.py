@@ -52,6 +52,7 @@ from _common import (
     redact,
     render_table,
     scratch_dir,
+    source_revision,
     time_calls,
     tutela_home,
 )
@@ -303,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "vault_throughput",
         "quick": args.quick,
+        "revision": source_revision(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "seed": SEED,
         "sizes": asdict(sizes),
         "python": platform.python_version(),
@@ -323,6 +326,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             backends.remove("postgres")
             result["backends"]["postgres"] = {"skipped": str(exc)}
 
+    if not backends:
+        out.print("nothing left to measure")
+        if args.json:
+            emit_json(result)
+        return 0
+
+    out.print(
+        f"tutela {result['revision'] or '(revision unknown)'}, Python {result['python']}, "
+        f"SQLite {result['sqlite']}, {os.cpu_count()} CPUs, "
+        f"load average {result['load_average'][0]:.2f} at start"
+        + (f", PostgreSQL {result['postgres_version']}" if "postgres" in backends else "")
+    )
     log.print(f"generating {sizes.customers + sizes.adds:,} customers (seed {SEED}) …")
     customers = generate_customers(sizes.customers + sizes.adds)
     bulk, singles = customers[: sizes.customers], customers[sizes.customers :]
