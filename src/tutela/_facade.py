@@ -18,7 +18,7 @@ from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, Veri
 from tutela.core.crypto import BlindIndex, EnvKeyProvider, FileKeyProvider, KeyProvider
 from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
-from tutela.core.storage.engine import checkpoint_sqlite
+from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import AppliedDataMap, DataMap, apply_datamap, load_datamap
 from tutela.errors import (
@@ -70,16 +70,21 @@ class Tutela:
             sqlite_synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.busy_timeout_ms,
         )
-        if check_schema and not migrations.is_current(self.engine):
+        self._checkpointer = WalCheckpointer(self.engine)
+        try:
+            if check_schema and not migrations.is_current(self.engine):
+                raise SchemaOutdated("the database schema is not current: run 'tutela migrate'")
+            with self.engine.connect() as conn:
+                system = vault_keys.load_system_keys(conn, self.keys)
+            self.audit = AuditLog(system.audit_key, HeadFile(settings.audit_head_file), self.clock)
+            with self.unit_of_work() as uow:
+                self.applied: AppliedDataMap = apply_datamap(
+                    uow, settings.datamap_file.read_text("utf-8"), self.clock, "system"
+                )
+        except BaseException:
             self.engine.dispose()
-            raise SchemaOutdated("the database schema is not current: run 'tutela migrate'")
-        with self.engine.connect() as conn:
-            system = vault_keys.load_system_keys(conn, self.keys)
-        self.audit = AuditLog(system.audit_key, HeadFile(settings.audit_head_file), self.clock)
-        with self.unit_of_work() as uow:
-            self.applied: AppliedDataMap = apply_datamap(
-                uow, settings.datamap_file.read_text("utf-8"), self.clock, "system"
-            )
+            raise
+        self._checkpointer.start()
         self.vault = Vault(
             self.applied.datamap,
             self.keys,
@@ -157,6 +162,7 @@ class Tutela:
         return tutela
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self.audit.close()
         self.engine.dispose()
 

@@ -50,10 +50,11 @@ def canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical_bytes(seq: int, at: datetime, event: AuditEvent) -> bytes:
+def canonical_bytes(seq: int, at: datetime | str, event: AuditEvent) -> bytes:
+    """The bytes an entry's MAC covers; `at` may be given already as `canonical_time(at)`."""
     document = {
         "seq": seq,
-        "at": canonical_time(at),
+        "at": at if isinstance(at, str) else canonical_time(at),
         "actor": event.actor,
         "role": event.role,
         "action": event.action,
@@ -66,7 +67,9 @@ def canonical_bytes(seq: int, at: datetime, event: AuditEvent) -> bytes:
     return _CANONICAL.encode(document).encode()
 
 
-def entry_mac(key: bytes, prev_mac: bytes, seq: int, at: datetime, event: AuditEvent) -> bytes:
+def entry_mac(
+    key: bytes, prev_mac: bytes, seq: int, at: datetime | str, event: AuditEvent
+) -> bytes:
     return mac(key, _LABEL + prev_mac + canonical_bytes(seq, at, event))
 
 
@@ -76,9 +79,10 @@ def link(
     """Chain `events` after the entry (`last_seq`, `last_mac`)."""
     entries = []
     seq, prev = last_seq, last_mac
+    stamp = canonical_time(at)  # one time for the whole group
     for event in events:
         seq += 1
-        current = entry_mac(key, prev, seq, at, event)
+        current = entry_mac(key, prev, seq, stamp, event)
         entries.append(ChainedEntry(seq, at, event, prev, current))
         prev = current
     return entries

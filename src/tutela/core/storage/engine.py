@@ -7,7 +7,9 @@ taking the write lock up front avoids the deadlock of two readers upgrading at o
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -16,6 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 from tutela.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -40,7 +44,9 @@ def create_engine_for(
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # No pre-ping (a round trip per operation); recycle instead, and a dead connection
+        # fails one operation with a database error rather than every one.
+        return create_engine(parsed, pool_recycle=1800, pool_size=5, max_overflow=5)
     raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
 
 
@@ -60,6 +66,9 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.execute("PRAGMA secure_delete = ON")
+        # Checkpoints run in the background (`WalCheckpointer`); this only bounds the WAL if
+        # nothing checkpoints for a long while.
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -71,19 +80,58 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
     return engine
 
 
-def checkpoint_sqlite(engine: Engine) -> None:
-    """Fold the WAL back into the database file and truncate it (after an erasure).
+AUTOCHECKPOINT_PAGES = 16_384
 
-    With `secure_delete` on, this is what makes erased bytes leave the files on disk.
+
+class WalCheckpointer:
+    """Folds the SQLite WAL back into the database from a background thread.
+
+    Otherwise the write that crosses the auto-checkpoint threshold pays for the whole
+    checkpoint (and its fsync): a latency spike for one unlucky request. PASSIVE checkpoints
+    never wait for readers or writers.
     """
-    if not is_sqlite(engine):
-        return
+
+    def __init__(self, engine: Engine, interval_s: float = 0.5) -> None:
+        self._engine = engine
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if is_sqlite(self._engine) and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tutela-wal", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                _pragma(self._engine, "PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:
+                logger.debug("background WAL checkpoint failed", exc_info=True)
+
+
+def _pragma(engine: Engine, statement: str) -> None:
     # Outside any transaction (a checkpoint cannot run inside one): the raw connection is in
     # autocommit mode because `_on_connect` cleared pysqlite's isolation level.
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute(statement)
         cursor.close()
     finally:
         raw.close()
+
+
+def checkpoint_sqlite(engine: Engine) -> None:
+    """Fold the WAL back into the database file and truncate it (after an erasure).
+
+    With `secure_delete` on, this is what makes erased bytes leave the files on disk.
+    """
+    if is_sqlite(engine):
+        _pragma(engine, "PRAGMA wal_checkpoint(TRUNCATE)")

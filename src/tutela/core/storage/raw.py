@@ -13,7 +13,6 @@ converted with SQLAlchemy's own SQLite bind processor so Core reads it back unch
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime
@@ -29,7 +28,7 @@ class RawStatement:
         self._statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
         self._defaults: dict[str, dict[str, Any]] = {}
-        self._datetime: dict[str, Callable[[Any], Any] | None] = {}
+        self._datetime: dict[str, tuple[Callable[[Any], Any], frozenset[str]] | None] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
         cached = self._compiled.get(dialect.name)
@@ -46,10 +45,13 @@ class RawStatement:
             self._defaults[dialect.name] = {
                 k: v for k, v in compiled.params.items() if v is not None
             }
+            # SQLite stores datetimes as text; convert exactly the DateTime-typed parameters.
+            timed = frozenset(
+                name for name, bind in compiled.binds.items() if isinstance(bind.type, DateTime)
+            )
+            processor = DateTime().dialect_impl(dialect).bind_processor(dialect)
             self._datetime[dialect.name] = (
-                DateTime().dialect_impl(dialect).bind_processor(dialect)
-                if dialect.name == "sqlite"
-                else None
+                (processor, timed) if dialect.name == "sqlite" and timed and processor else None
             )
         return cached
 
@@ -58,9 +60,12 @@ class RawStatement:
         defaults = self._defaults[dialect.name]
         if defaults:
             params = {**defaults, **params}
-        convert = self._datetime[dialect.name]
-        if convert is not None:
-            params = {k: convert(v) if isinstance(v, datetime) else v for k, v in params.items()}
+        timed = self._datetime[dialect.name]
+        if timed is not None:
+            convert, names = timed
+            params = dict(params)
+            for name in names & params.keys():
+                params[name] = convert(params[name])
         return tuple(params[name] for name in order) if order is not None else params
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:

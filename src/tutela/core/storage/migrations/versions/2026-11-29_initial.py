@@ -2,7 +2,7 @@
 
 Revision ID: 2026_11_29_initial
 Revises: -
-Create Date: 2026-11-29 08:37:50.802645
+Create Date: 2026-11-29 08:53:13.785586
 """
 
 from collections.abc import Sequence
@@ -61,10 +61,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject")),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("subject", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_subject_kek_version"), ["kek_version"], unique=False)
-
     op.create_table(
         "system_key",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -84,6 +82,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_blind_index")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("blind_index", schema=None) as batch_op:
         batch_op.create_index(
@@ -97,9 +96,6 @@ def downgrade() -> None:
 
     op.drop_table("blind_index")
     op.drop_table("system_key")
-    with op.batch_alter_table("subject", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_subject_kek_version"))
-
     op.drop_table("subject")
     op.drop_table("erasure")
     op.drop_table("datamap_version")
