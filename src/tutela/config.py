@@ -27,7 +27,14 @@ AUDIT_HEAD_FILE = "audit.head"
 
 def default_home(environ: Mapping[str, str]) -> Path:
     """The home used when neither `--home` nor `TUTELA_HOME` is given."""
-    return Path(environ.get("HOME", "~")).expanduser() / ".tutela"
+    return _expand_user(Path("~/.tutela"), environ)
+
+
+def _expand_user(path: Path, environ: Mapping[str, str]) -> Path:
+    """`~` from the given environment's HOME (falling back to the process's own)."""
+    if path.parts and path.parts[0] == "~" and environ.get("HOME"):
+        return Path(environ["HOME"], *path.parts[1:])
+    return path.expanduser()
 
 
 class Settings(BaseSettings):
@@ -36,8 +43,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="forbid")
 
     home: Path
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default is the home's SQLite file."
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL (secret: may hold a password); default: the home SQLite.",
     )
     master_key: SecretStr | None = Field(
         default=None,
@@ -77,7 +85,7 @@ class Settings(BaseSettings):
             ConfigError: the TOML file or a value is invalid (the message names the setting).
         """
         env = dict(os.environ if environ is None else environ)
-        chosen = Path(home or env.get(f"{ENV_PREFIX}HOME") or default_home(env)).expanduser()
+        chosen = _expand_user(Path(home or env.get(f"{ENV_PREFIX}HOME") or default_home(env)), env)
         values: dict[str, Any] = {}
         toml_path = chosen / CONFIG_FILE
         if toml_path.is_file():
@@ -102,7 +110,9 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file inside the home."""
-        return self.database_url or f"sqlite:///{self.home / DATABASE_FILE}"
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / DATABASE_FILE}"
 
     @property
     def key_file(self) -> Path:

@@ -120,11 +120,10 @@ def _purpose_problems(
     roles: Mapping[str, RoleSpec],
 ) -> list[Problem]:
     problems = []
-    used: set[str] = set()
+    used = _named_in_raw_purposes(raw)
     for name, purpose in purposes.items():
         where = f"purposes.{name}"
         for i, field in enumerate(purpose.fields):
-            used.add(field)
             if field not in fields and not _present(raw, "fields", field):
                 problems.append(Problem(f"{where}.fields[{i}]", f"field '{field}' is not declared"))
         for i, role in enumerate(purpose.roles):
@@ -142,12 +141,25 @@ def _purpose_problems(
 
 
 def _present(raw: Mapping[str, Any], section: str, name: str) -> bool:
-    """True if `name` is in the raw section even though it failed to parse.
-
-    Such an entry already has its own problem; calling it undeclared too would be noise.
+    """True if `name` need not be reported as undeclared: it is in the raw section but failed
+    to parse, or the whole section is missing or malformed. Either already has its own
+    problem; repeating it for every reference would only bury it.
     """
     entries = raw.get(section)
-    return isinstance(entries, dict) and name in entries
+    return not isinstance(entries, dict) or name in entries
+
+
+def _named_in_raw_purposes(raw: Mapping[str, Any]) -> set[str]:
+    """Field names any purpose lists, including purposes that failed to parse for another
+    reason: their fields are not 'unused', the purpose is what is wrong."""
+    used: set[str] = set()
+    purposes = raw.get("purposes")
+    if isinstance(purposes, dict):
+        for body in purposes.values():
+            names = body.get("fields") if isinstance(body, dict) else None
+            if isinstance(names, list):
+                used.update(n for n in names if isinstance(n, str))
+    return used
 
 
 def _retention_problems(text: str, where: str) -> list[Problem]:
