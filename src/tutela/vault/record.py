@@ -39,19 +39,19 @@ def unpack(packed: bytes) -> dict[str, bytes]:
     if not packed or packed[0] != FORMAT_V1:
         raise DecryptionFailed()
     out: dict[str, bytes] = {}
-    view, pos, end = memoryview(packed), 1, len(packed)
+    pos, end = 1, len(packed)
     try:
         while pos < end:
-            size = view[pos]
-            name = bytes(view[pos + 1 : pos + 1 + size]).decode()
+            size = packed[pos]
+            name = packed[pos + 1 : pos + 1 + size].decode()
             pos += 1 + size
-            (length,) = _LEN.unpack_from(view, pos)
-            pos += _LEN.size
+            length = int.from_bytes(packed[pos : pos + 4], "big")
+            pos += 4
             if pos + length > end:
                 raise ValueError("truncated")
-            out[name] = bytes(view[pos : pos + length])
+            out[name] = packed[pos : pos + length]
             pos += length
-    except (ValueError, IndexError, UnicodeDecodeError, struct.error):
+    except (ValueError, IndexError, UnicodeDecodeError):
         raise DecryptionFailed() from None
     return out
 

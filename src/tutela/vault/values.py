@@ -57,20 +57,40 @@ class ValueRules:
         return Normalised(value, index)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_LIST_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_LIST_DECODE = json.JSONDecoder().decode
 
 
 def encode(value: JsonValue) -> bytes:
-    """The plaintext that gets sealed (compact JSON, so types survive the round trip)."""
-    return _ENCODER.encode(value).encode()
+    """The plaintext that gets sealed: one type byte, then the value.
 
-
-_DECODE = json.JSONDecoder().decode
+    ``s`` UTF-8 text, ``i`` decimal integer, ``t``/``f`` booleans, ``l`` a JSON list of
+    strings, ``n`` null. Cheaper than JSON for the common case (a string) on every read.
+    """
+    if isinstance(value, str):
+        return b"s" + value.encode()
+    if isinstance(value, bool):
+        return b"t" if value else b"f"
+    if isinstance(value, int):
+        return b"i" + str(value).encode()
+    if isinstance(value, list):
+        return b"l" + _LIST_ENCODER.encode(value).encode()
+    return b"n"
 
 
 def decode(plaintext: bytes) -> JsonValue:
-    value: JsonValue = _DECODE(plaintext.decode())  # str in: no encoding detection per value
-    return value
+    """Inverse of `encode`."""
+    kind, body = plaintext[:1], plaintext[1:]
+    if kind == b"s":
+        return body.decode()
+    if kind == b"i":
+        return int(body)
+    if kind == b"l":
+        items: list[str] = _LIST_DECODE(body.decode())
+        return items
+    if kind in (b"t", b"f"):
+        return kind == b"t"
+    return None
 
 
 def index_text(spec: FieldSpec, value: JsonValue) -> str:

@@ -28,6 +28,7 @@ class RawStatement:
         self._statement = statement
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
         self._defaults: dict[str, dict[str, Any]] = {}
+        self._memo: tuple[Any, Any] = (None, None)
         self._datetime: dict[str, tuple[Callable[[Any], Any], frozenset[str]] | None] = {}
 
     def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
@@ -65,7 +66,12 @@ class RawStatement:
             convert, names = timed
             params = dict(params)
             for name in names & params.keys():
-                params[name] = convert(params[name])
+                value = params[name]
+                seen, result = self._memo  # one entry: a batch shares one timestamp
+                if value is not seen:
+                    result = convert(value)
+                    self._memo = (value, result)
+                params[name] = result
         return tuple(params[name] for name in order) if order is not None else params
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -100,6 +106,5 @@ class RawStatement:
 
 
 def _cursor(conn: Connection) -> Any:
-    # `conn.connection` is SQLAlchemy's proxy of the DBAPI connection inside the open
-    # transaction; its cursor shares that transaction.
-    return conn.connection.cursor()
+    # The driver's own connection under SQLAlchemy's open transaction: its cursor shares it.
+    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
