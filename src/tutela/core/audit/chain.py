@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 
 from tutela.core.crypto import mac
 
@@ -51,20 +53,29 @@ def canonical_time(at: datetime) -> str:
 
 
 def canonical_bytes(seq: int, at: datetime | str, event: AuditEvent) -> bytes:
-    """The bytes an entry's MAC covers; `at` may be given already as `canonical_time(at)`."""
-    document = {
-        "seq": seq,
-        "at": at if isinstance(at, str) else canonical_time(at),
-        "actor": event.actor,
-        "role": event.role,
-        "action": event.action,
-        "outcome": event.outcome,
-        "subject": event.subject_id,
-        "fields": list(event.fields),
-        "purpose": event.purpose,
-        "detail": event.detail,
-    }
-    return _CANONICAL.encode(document).encode()
+    """The bytes an entry's MAC covers; `at` may be given already as `canonical_time(at)`.
+
+    Exactly ``json.dumps(entry, sort_keys=True, separators=(",", ":"))`` of the entry as a
+    JSON object (keys action, actor, at, detail, fields, outcome, purpose, role, seq,
+    subject), written out directly because it runs once per audited operation.
+    """
+    stamp = at if isinstance(at, str) else canonical_time(at)
+    return (
+        f'{{"action":{_s(event.action)},"actor":{_s(event.actor)},"at":{_s(stamp)},'
+        f'"detail":{_s(event.detail)},"fields":{fields_json(tuple(event.fields))},'
+        f'"outcome":{_s(event.outcome)},"purpose":{_s(event.purpose)},"role":{_s(event.role)},'
+        f'"seq":{int(seq)},"subject":{_s(event.subject_id)}}}'
+    ).encode()
+
+
+def _s(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
+@lru_cache(maxsize=1024)
+def fields_json(fields: tuple[str, ...]) -> str:
+    """The JSON array of field names (cached: a handful of distinct tuples recur)."""
+    return _CANONICAL.encode(list(fields))
 
 
 def entry_mac(

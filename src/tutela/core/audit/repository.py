@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, func, insert, select, text
 
-from tutela.core.audit.chain import GENESIS, AuditEvent, ChainedEntry
+from tutela.core.audit.chain import GENESIS, AuditEvent, ChainedEntry, fields_json
 from tutela.core.audit.models import AuditEntry
 from tutela.core.storage.base import table_of
 from tutela.core.storage.raw import RawStatement
@@ -19,7 +19,6 @@ _PG_CHAIN_LOCK = 0x7475_7465_6C61
 _LOCK = RawStatement(text("SELECT pg_advisory_xact_lock(:k)"))
 _LAST = RawStatement(select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1))
 _INSERT = RawStatement(insert(_table))
-_FIELDS = json.JSONEncoder(separators=(",", ":"))
 
 
 def lock_chain(conn: Connection) -> None:
@@ -46,7 +45,7 @@ def insert_entries(conn: Connection, entries: Sequence[ChainedEntry]) -> None:
             "role": e.event.role,
             "action": e.event.action,
             "subject_id": e.event.subject_id,
-            "fields": json.dumps(list(e.event.fields)),
+            "fields": fields_json(tuple(e.event.fields)),
             "purpose": e.event.purpose,
             "outcome": e.event.outcome,
             "detail": e.event.detail,

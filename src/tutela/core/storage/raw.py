@@ -13,6 +13,7 @@ converted with SQLAlchemy's own SQLite bind processor so Core reads it back unch
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, DateTime
@@ -21,75 +22,77 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled for one dialect, and how to turn a mapping into its parameters."""
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order, for positional drivers
+    defaults: dict[str, Any]  # values fixed in the statement itself (e.g. LIMIT 1)
+    timed: frozenset[str]  # DateTime parameters to convert (SQLite stores them as text)
+    convert: Callable[[Any], Any] | None
+
+
 class RawStatement:
     """A Core statement run directly on the driver (positional or named, per dialect)."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-        self._defaults: dict[str, dict[str, Any]] = {}
+        self._plans: dict[str, _Plan] = {}
         self._memo: tuple[Any, Any] = (None, None)
-        self._datetime: dict[str, tuple[Callable[[Any], Any], frozenset[str]] | None] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-        cached = self._compiled.get(dialect.name)
-        if cached is None:
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
             compiled = self._statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
-            order = (
-                tuple(compiled.positiontup)
-                if compiled.positional and compiled.positiontup
-                else None
-            )
-            cached = self._compiled[dialect.name] = (compiled.string, order)
-            # Values fixed in the statement itself (e.g. LIMIT 1) travel as bound parameters.
-            self._defaults[dialect.name] = {
-                k: v for k, v in compiled.params.items() if v is not None
-            }
-            # SQLite stores datetimes as text; convert exactly the DateTime-typed parameters.
-            timed = frozenset(
-                name for name, bind in compiled.binds.items() if isinstance(bind.type, DateTime)
-            )
+            positional = compiled.positional and compiled.positiontup
             processor = DateTime().dialect_impl(dialect).bind_processor(dialect)
-            self._datetime[dialect.name] = (
-                (processor, timed) if dialect.name == "sqlite" and timed and processor else None
+            plan = self._plans[dialect.name] = _Plan(
+                sql=compiled.string,
+                order=tuple(compiled.positiontup or ()) if positional else None,
+                defaults={k: v for k, v in compiled.params.items() if v is not None},
+                timed=frozenset(
+                    name
+                    for name, bind in compiled.binds.items()
+                    if isinstance(bind.type, DateTime) and dialect.name == "sqlite"
+                ),
+                convert=processor,
             )
-        return cached
+        return plan
 
-    def _params(self, dialect: Dialect, params: Mapping[str, Any]) -> Any:
-        _, order = self._for(dialect)
-        defaults = self._defaults[dialect.name]
-        if defaults:
-            params = {**defaults, **params}
-        timed = self._datetime[dialect.name]
-        if timed is not None:
-            convert, names = timed
+    def _params(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
+        if plan.defaults:
+            params = {**plan.defaults, **params}
+        if plan.timed and plan.convert is not None:
             params = dict(params)
-            for name in names & params.keys():
-                value = params[name]
-                seen, result = self._memo  # one entry: a batch shares one timestamp
-                if value is not seen:
-                    result = convert(value)
-                    self._memo = (value, result)
-                params[name] = result
-        return tuple(params[name] for name in order) if order is not None else params
+            for name in plan.timed & params.keys():
+                params[name] = self._datetime(plan.convert, params[name])
+        return tuple(params[name] for name in plan.order) if plan.order is not None else params
+
+    def _datetime(self, convert: Callable[[Any], Any], value: Any) -> Any:
+        seen, result = self._memo  # one entry: the rows of a batch share one timestamp
+        if value is not seen:
+            result = convert(value)
+            self._memo = (value, result)
+        return result
 
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Run and fetch every row (as driver tuples)."""
-        sql, _ = self._for(conn.dialect)
+        plan = self._plan(conn.dialect)
         cursor = _cursor(conn)
         try:
-            cursor.execute(sql, self._params(conn.dialect, params or {}))
+            cursor.execute(plan.sql, self._params(plan, params or {}))
             return list(cursor.fetchall())
         finally:
             cursor.close()
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns nothing."""
-        sql, _ = self._for(conn.dialect)
+        plan = self._plan(conn.dialect)
         cursor = _cursor(conn)
         try:
-            cursor.execute(sql, self._params(conn.dialect, params or {}))
+            cursor.execute(plan.sql, self._params(plan, params or {}))
         finally:
             cursor.close()
 
@@ -97,10 +100,10 @@ class RawStatement:
         """Run once per parameter set in one `executemany`."""
         if not rows:
             return
-        sql, _ = self._for(conn.dialect)
+        plan = self._plan(conn.dialect)
         cursor = _cursor(conn)
         try:
-            cursor.executemany(sql, [self._params(conn.dialect, r) for r in rows])
+            cursor.executemany(plan.sql, [self._params(plan, r) for r in rows])
         finally:
             cursor.close()
 
