@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii
 
-from tutela.core.crypto import mac
+from tutela.core.crypto import KeyedMac, mac
 
 GENESIS = bytes(32)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
@@ -79,21 +79,23 @@ def fields_json(fields: tuple[str, ...]) -> str:
 
 
 def entry_mac(
-    key: bytes, prev_mac: bytes, seq: int, at: datetime | str, event: AuditEvent
+    key: bytes | KeyedMac, prev_mac: bytes, seq: int, at: datetime | str, event: AuditEvent
 ) -> bytes:
-    return mac(key, _LABEL + prev_mac + canonical_bytes(seq, at, event))
+    message = _LABEL + prev_mac + canonical_bytes(seq, at, event)
+    return key.digest(message) if isinstance(key, KeyedMac) else mac(key, message)
 
 
 def link(
     key: bytes, last_seq: int, last_mac: bytes, at: datetime, events: Iterable[AuditEvent]
 ) -> list[ChainedEntry]:
     """Chain `events` after the entry (`last_seq`, `last_mac`)."""
+    signer = KeyedMac(key)
     entries = []
     seq, prev = last_seq, last_mac
     stamp = canonical_time(at)  # one time for the whole group
     for event in events:
         seq += 1
-        current = entry_mac(key, prev, seq, stamp, event)
+        current = entry_mac(signer, prev, seq, stamp, event)
         entries.append(ChainedEntry(seq, at, event, prev, current))
         prev = current
     return entries
@@ -114,7 +116,7 @@ class ChainVerifier:
     """Feeds entries in `seq` order and remembers the first that does not fit."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._key = KeyedMac(key)
         self.count = 0
         self.last_seq = 0
         self.last_mac = GENESIS

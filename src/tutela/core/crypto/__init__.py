@@ -30,6 +30,9 @@ def new_secret() -> bytes:
     return _hazmat.random_bytes(_hazmat.KEY_BYTES)
 
 
+KeyedMac = _hazmat.KeyedMac
+
+
 def mac(key: bytes, message: bytes) -> bytes:
     """HMAC-SHA256, for the audit chain and other keyed digests."""
     return _hazmat.hmac_sha256(key, message)
@@ -41,6 +44,7 @@ __all__ = [
     "EnvKeyProvider",
     "FileKeyProvider",
     "KeyProvider",
+    "KeyedMac",
     "dek_aad",
     "generate_key_text",
     "mac",

@@ -17,9 +17,9 @@ class BlindIndex:
     def __init__(self, key: bytes) -> None:
         if len(key) != _hazmat.KEY_BYTES:
             raise ValueError("blind-index key must be 32 bytes")
-        self._key = key
+        self._mac = _hazmat.KeyedMac(key)
 
     def digest(self, field_name: str, normalised: str) -> bytes:
         """HMAC-SHA256 over label, field name and the already-normalised value."""
         message = _LABEL + field_name.encode() + b"\x00" + normalised.encode()
-        return _hazmat.hmac_sha256(self._key, message)
+        return self._mac.digest(message)
