@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,17 @@ def _fresh_home(home: Path) -> None:
         if not (home / MARKER).exists():
             fail(f"{home} exists and is not a demo home; choose another --home")
         shutil.rmtree(home)
+
+
+def _program() -> str:
+    """How this `tutela` was invoked (e.g. `.venv/bin/tutela` under `make run`)."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "tutela":
+        return "tutela"
+    try:
+        return str(invoked.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
 
 
 def _step(title: str, line: str) -> None:
@@ -102,9 +114,10 @@ def demo(
             if report.ok
             else f"[red]audit log broken at {report.first_broken}[/]"
         )
+    prog = _program()
     stdout.print(
         "\nTry it yourself:\n"
-        f"  tutela subject get {ids[1]} --purpose order_fulfilment --role support --home {home}\n"
-        f"  tutela audit log --subject {subject} --home {home}\n"
-        f"  tutela audit verify --home {home}"
+        f"  {prog} subject get {ids[1]} --purpose order_fulfilment --role support --home {home}\n"
+        f"  {prog} audit log --subject {subject} --home {home}\n"
+        f"  {prog} audit verify --home {home}"
     )
