@@ -97,3 +97,17 @@ def test_duplicate_versions_are_refused() -> None:
     key = generate_key_text()
     with pytest.raises(ConfigError, match="unique version"):
         EnvKeyProvider(f"1:{key},1:{key}")
+
+
+def test_a_provider_sees_versions_another_process_created_and_retired(tmp_path: Path) -> None:
+    """Workers share the key file: one rotates, the others open and wrap with the new key."""
+    path = tmp_path / "keys.json"
+    FileKeyProvider.create(path)
+    worker, rotator = FileKeyProvider(path), FileKeyProvider(path)
+    assert rotator.new_version() == 2
+    version, wrapped = rotator.wrap(b"secret", b"aad")
+    assert worker.unwrap(version, wrapped, b"aad") == b"secret"
+    assert worker.wrap(b"other", b"aad")[0] == 2
+    rotator.retire(1)
+    assert FileKeyProvider(path).versions() == [2]
+    assert worker.new_version() == 3  # sees version 2 before adding its own

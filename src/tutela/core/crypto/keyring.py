@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -103,12 +105,18 @@ class _LocalProvider:
 
 
 class FileKeyProvider(_LocalProvider):
-    """KEKs in a JSON key file that only its owner may read."""
+    """KEKs in a JSON key file that only its owner may read.
+
+    Several processes may share the file (workers of one server): each notices when another
+    rotated or retired a version (the file changed) and reloads, so a data key wrapped under a
+    version created elsewhere still opens, and new keys are wrapped under the newest version.
+    """
 
     name = "file"
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._stamp = _stamp(path)
         super().__init__(_read_key_file(path))
 
     @classmethod
@@ -118,15 +126,58 @@ class FileKeyProvider(_LocalProvider):
         _write_key_file(path, {1: material}, exclusive=True)
         return cls(path)
 
+    def wrap(self, secret: bytes, aad: bytes) -> tuple[int, bytes]:
+        self._refresh()
+        return super().wrap(secret, aad)
+
+    def unwrap(self, version: int, wrapped: bytes, aad: bytes) -> bytes:
+        if version not in self._ciphers:
+            self._refresh()
+        return super().unwrap(version, wrapped, aad)
+
     def new_version(self) -> int:
-        version = self.current_version() + 1
-        self._add(version, _hazmat.random_bytes(_hazmat.KEY_BYTES))
-        _write_key_file(self.path, self._keys, exclusive=False)
+        with _locked(self.path):
+            self._refresh()
+            version = self.current_version() + 1
+            self._add(version, _hazmat.random_bytes(_hazmat.KEY_BYTES))
+            _write_key_file(self.path, self._keys, exclusive=False)
+            self._stamp = _stamp(self.path)
         return version
 
     def retire(self, version: int) -> None:
-        self._drop(version)
-        _write_key_file(self.path, self._keys, exclusive=False)
+        with _locked(self.path):
+            self._refresh()
+            self._drop(version)
+            _write_key_file(self.path, self._keys, exclusive=False)
+            self._stamp = _stamp(self.path)
+
+    def _refresh(self) -> None:
+        stamp = _stamp(self.path)
+        if stamp != self._stamp:
+            keys = _read_key_file(self.path)
+            self._keys = dict(keys)
+            self._ciphers = {v: _hazmat.aead(k) for v, k in keys.items()}
+            self._stamp = stamp
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """What changes when the key file is rewritten (it is replaced, so the inode changes)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"key file {path} not found") from None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialise rotations and retirements across processes sharing the key file."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 class EnvKeyProvider(_LocalProvider):
