@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tutela.cli._common import JsonOption, emit, fail, stderr, stdout
+from tutela.cli._common import HomeOption, JsonOption, emit, fail, settings_for, stderr, stdout
 from tutela.datamap import check_datamap
 
 app = typer.Typer(
@@ -17,10 +17,15 @@ app = typer.Typer(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="The datamap.yaml to check.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="The datamap.yaml to check (default: the home's).")
+    ] = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Validate a data map; exit 1 if it has any problem."""
+    if file is None:
+        file = settings_for(home).datamap_file
     try:
         text = file.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
