@@ -69,6 +69,7 @@ class Tutela:
             settings.resolved_database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
             busy_timeout_ms=settings.busy_timeout_ms,
+            sqlite_cache_mb=settings.sqlite_cache_mb,
         )
         self._checkpointer = WalCheckpointer(self.engine)
         try:

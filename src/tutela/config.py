@@ -56,6 +56,7 @@ class Settings(BaseSettings):
         description="SQLite fsync policy; NORMAL in WAL mode survives a crash of the process.",
     )
     busy_timeout_ms: int = Field(default=30_000, ge=0)
+    sqlite_cache_mb: int = Field(default=64, ge=2, le=65_536, description="SQLite page cache.")
     import_batch_size: int = Field(default=1_000, ge=1, le=100_000)
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."

@@ -232,3 +232,25 @@ def test_actor_is_recorded(tutela: Tutela, canary: PiiCanary) -> None:
     sid = tutela.add(canary.customer(), actor=Actor("key_123", "admin"))
     entry = _last_entry(tutela)
     assert (entry.event.actor, entry.event.subject_id) == ("key_123", sid)
+
+
+def test_update_and_erase_move_and_remove_blind_index_entries(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    old = canary.customer(0)
+    sid = tutela.add(old)
+    new_email = f"moved.{canary.token}@example.com"
+    canary.values.append(new_email)
+    tutela.update(sid, {"email": new_email, "loyalty_id": None})
+
+    def find(field: str, value: str) -> list[str]:
+        return tutela.find(field, value, purpose="order_fulfilment", role="admin")
+
+    assert find("email", old["email"]) == []
+    assert find("email", new_email) == [sid]
+    assert find("loyalty_id", old["loyalty_id"]) == []
+    assert find("phone", old["phone"]) == [sid]  # untouched fields keep their entry
+    tutela.erase(sid)
+    assert find("phone", old["phone"]) == []
+    with tutela.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM blind_index").scalar() == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tutela.core.storage.base import Base
@@ -22,6 +22,9 @@ class Subject(Base):
     kek_version: Mapped[int] = mapped_column(Integer)
     wrapped_dek: Mapped[bytes] = mapped_column(LargeBinary)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)  # see vault/record.py
+    # This subject's blind-index digests (packed like `sealed`), so erasure and updates can
+    # delete exactly their index entries without a second index on the subject id.
+    digests: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -31,17 +34,19 @@ class Subject(Base):
 
 
 class BlindIndexEntry(Base):
-    """Keyed HMAC of a searchable field's normalised value: equality search, no decryption."""
+    """Keyed HMAC of a searchable field's normalised value: equality search, no decryption.
+
+    One b-tree keyed by what a search asks (field, digest); its entries are removed through
+    the digests kept on the subject row, never by a scan.
+    """
 
     __tablename__ = "blind_index"
 
-    subject_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True
-    )
     field: Mapped[str] = mapped_column(String(63), primary_key=True)
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(String(40), primary_key=True)
 
-    __table_args__ = (Index(None, "field", "digest"), {"sqlite_with_rowid": False})
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Erasure(Base):

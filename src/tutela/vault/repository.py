@@ -31,10 +31,11 @@ class KeyRow:
 
 @dataclass(frozen=True)
 class SealedRecord:
-    """A subject's wrapped key and packed sealed values (see `vault/record.py`)."""
+    """A subject's wrapped key, packed sealed values and packed blind-index digests."""
 
     key: KeyRow
     sealed: bytes
+    digests: bytes
 
 
 # Statements on hot paths run straight on the driver (see core/storage/raw.py).
@@ -44,6 +45,7 @@ _RECORD_COLUMNS = select(
     _subject.c.kek_version,
     _subject.c.wrapped_dek,
     _subject.c.sealed,
+    _subject.c.digests,
 )
 _RECORD_ONE = RawStatement(_RECORD_COLUMNS.where(_subject.c.id == bindparam("id")))
 _RECORD_MANY = _RECORD_COLUMNS.where(_subject.c.id.in_(bindparam("ids", expanding=True)))
@@ -57,7 +59,14 @@ _INSERT_INDEX = RawStatement(insert(_index))
 _UPDATE_SEALED = (
     update(_subject)
     .where(_subject.c.id == bindparam("sid"))
-    .values(sealed=bindparam("sealed"), updated_at=bindparam("at"))
+    .values(sealed=bindparam("sealed"), digests=bindparam("digests"), updated_at=bindparam("at"))
+)
+_DELETE_INDEX = RawStatement(
+    delete(_index).where(
+        _index.c.field == bindparam("field"),
+        _index.c.digest == bindparam("digest"),
+        _index.c.subject_id == bindparam("sid"),
+    )
 )
 
 
@@ -74,20 +83,28 @@ def insert_index(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 def replace_sealed(
     conn: Connection,
     subject_id: str,
+    *,
     sealed: bytes,
+    digests: bytes,
     at: datetime,
-    index: Mapping[str, bytes | None],
+    index_removed: Mapping[str, bytes],
+    index_added: Mapping[str, bytes],
 ) -> None:
-    """Store a subject's new packed record; `index` maps changed searchable fields to their
-    new digest (None: the value was removed)."""
-    conn.execute(_UPDATE_SEALED, {"sid": subject_id, "sealed": sealed, "at": at})
-    if index:
-        conn.execute(
-            delete(_index).where(_index.c.subject_id == subject_id, _index.c.field.in_(list(index)))
-        )
-        insert_index(
-            conn,
-            [{"subject_id": subject_id, "field": f, "digest": d} for f, d in index.items() if d],
+    """Store a subject's new record and digests, and move their blind-index entries."""
+    conn.execute(
+        _UPDATE_SEALED, {"sid": subject_id, "sealed": sealed, "digests": digests, "at": at}
+    )
+    delete_index(conn, subject_id, index_removed)
+    insert_index(
+        conn, [{"subject_id": subject_id, "field": f, "digest": d} for f, d in index_added.items()]
+    )
+
+
+def delete_index(conn: Connection, subject_id: str, digests: Mapping[str, bytes]) -> None:
+    """Remove a subject's blind-index entries, addressed by (field, digest)."""
+    if digests:
+        _DELETE_INDEX.run_many(
+            conn, [{"field": f, "digest": d, "sid": subject_id} for f, d in digests.items()]
         )
 
 
@@ -99,8 +116,10 @@ def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, Seal
     else:
         rows = conn.execute(_RECORD_MANY, {"ids": list(subject_ids)})
     return {
-        sid: SealedRecord(KeyRow(sid, dek_version, kek_version, bytes(wrapped)), bytes(sealed))
-        for sid, dek_version, kek_version, wrapped, sealed in rows
+        sid: SealedRecord(
+            KeyRow(sid, dek_version, kek_version, bytes(wrapped)), bytes(sealed), bytes(digests)
+        )
+        for sid, dek_version, kek_version, wrapped, sealed, digests in rows
     }
 
 
@@ -113,15 +132,10 @@ def erased_among(conn: Connection, subject_ids: Sequence[str]) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
-def subject_exists(conn: Connection, subject_id: str) -> bool:
-    query = select(_subject.c.id).where(_subject.c.id == subject_id)
-    return conn.execute(query).first() is not None
-
-
-def erase(conn: Connection, subject_id: str, at: datetime) -> None:
-    """Delete the sealed record with the wrapped key, and the blind indexes; enter the id in
-    the erasure ledger."""
-    conn.execute(delete(_index).where(_index.c.subject_id == subject_id))
+def erase(conn: Connection, subject_id: str, digests: Mapping[str, bytes], at: datetime) -> None:
+    """Delete the sealed record with the wrapped key, and its blind-index entries; enter the
+    id in the erasure ledger."""
+    delete_index(conn, subject_id, digests)
     conn.execute(delete(_subject).where(_subject.c.id == subject_id))
     conn.execute(insert(_erasure).values(subject_id=subject_id, erased_at=at))
 

@@ -155,6 +155,7 @@ class Vault:
                     "kek_version": kek_version,
                     "wrapped_dek": wrapped,
                     "sealed": record.seal(dek, plaintexts),
+                    "digests": record.pack(digests),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -199,16 +200,18 @@ class Vault:
             for name, blob in record.open_verified(dek, found.sealed).items()
             if name not in values
         }
-        plaintexts, digests = self._prepare(prepared)
-        changed_index: dict[str, bytes | None] = {
-            name: digests.get(name) for name in values if self.datamap.fields[name].searchable
-        }
+        plaintexts, added = self._prepare(prepared)
+        current = record.unpack(found.digests)
+        removed = {name: current.pop(name) for name in values if name in current}
+        current.update(added)
         repository.replace_sealed(
             uow.conn,
             subject_id,
-            record.seal(dek, plaintexts, keep),
-            self._clock.now(),
-            changed_index,
+            sealed=record.seal(dek, plaintexts, keep),
+            digests=record.pack(current),
+            at=self._clock.now(),
+            index_removed=removed,
+            index_added=added,
         )
         uow.record(
             AuditEvent(
@@ -314,9 +317,11 @@ class Vault:
         Raises:
             SubjectNotFound, SubjectErased.
         """
-        if not repository.subject_exists(uow.conn, subject_id):
+        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        if found is None:
             raise self._missing(uow, subject_id)
-        repository.erase(uow.conn, subject_id, self._clock.now())
+        digests = record.unpack(found.digests)
+        repository.erase(uow.conn, subject_id, digests, self._clock.now())
         uow.record(
             AuditEvent(
                 actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id

@@ -27,7 +27,11 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def create_engine_for(
-    url: str, *, sqlite_synchronous: str = "NORMAL", busy_timeout_ms: int = 30_000
+    url: str,
+    *,
+    sqlite_synchronous: str = "NORMAL",
+    busy_timeout_ms: int = 30_000,
+    sqlite_cache_mb: int = 64,
 ) -> Engine:
     """Build the engine for `url` (SQLite file or PostgreSQL via psycopg 3).
 
@@ -40,7 +44,7 @@ def create_engine_for(
         raise ConfigError("database URL is malformed") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, sqlite_synchronous, busy_timeout_ms)
+        return _sqlite_engine(url, sqlite_synchronous, busy_timeout_ms, sqlite_cache_mb)
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -50,7 +54,7 @@ def create_engine_for(
     raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
 
 
-def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
+def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int, cache_mb: int) -> Engine:
     # NullPool-free default (QueuePool for files) keeps connections and their page cache warm.
     kwargs: dict[str, Any] = {}
     if url in ("sqlite://", "sqlite:///:memory:"):
@@ -70,6 +74,8 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int) -> Engine:
         # nothing checkpoints for a long while.
         cursor.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # The default 2 MB page cache thrashes once the indexes outgrow it (random ids).
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -2,7 +2,7 @@
 
 Revision ID: 2026_11_29_initial
 Revises: -
-Create Date: 2026-11-29 08:53:13.785586
+Create Date: 2026-11-29 09:07:12.722672
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,14 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "blind_index",
+        sa.Column("field", sa.String(length=63), nullable=False),
+        sa.Column("digest", sa.LargeBinary(length=16), nullable=False),
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("field", "digest", "subject_id", name=op.f("pk_blind_index")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
         "datamap_version",
         sa.Column("version", sa.String(length=16), nullable=False),
         sa.Column("document", sa.Text(), nullable=False),
@@ -58,6 +66,7 @@ def upgrade() -> None:
         sa.Column("kek_version", sa.Integer(), nullable=False),
         sa.Column("wrapped_dek", sa.LargeBinary(), nullable=False),
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("digests", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject")),
@@ -70,35 +79,14 @@ def upgrade() -> None:
         sa.Column("wrapped", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_system_key")),
     )
-    op.create_table(
-        "blind_index",
-        sa.Column("subject_id", sa.String(length=40), nullable=False),
-        sa.Column("field", sa.String(length=63), nullable=False),
-        sa.Column("digest", sa.LargeBinary(length=32), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["subject_id"],
-            ["subject.id"],
-            name=op.f("fk_blind_index_subject_id_subject"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_blind_index")),
-        sqlite_with_rowid=False,
-    )
-    with op.batch_alter_table("blind_index", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_blind_index_field_digest"), ["field", "digest"], unique=False
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("blind_index", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_blind_index_field_digest"))
-
-    op.drop_table("blind_index")
     op.drop_table("system_key")
     op.drop_table("subject")
     op.drop_table("erasure")
     op.drop_table("datamap_version")
+    op.drop_table("blind_index")
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entry_subject_id_seq"))
 
