@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
 
 from tutela.errors import ConfigError
 
@@ -50,16 +49,17 @@ def create_engine_for(
             parsed = parsed.set(drivername="postgresql+psycopg")
         # No pre-ping (a round trip per operation); recycle instead, and a dead connection
         # fails one operation with a database error rather than every one.
-        return create_engine(parsed, pool_recycle=1800, pool_size=5, max_overflow=5)
+        return create_engine(
+            parsed, pool_recycle=1800, pool_size=5, max_overflow=5, pool_use_lifo=True
+        )
     raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
 
 
 def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int, cache_mb: int) -> Engine:
-    # NullPool-free default (QueuePool for files) keeps connections and their page cache warm.
-    kwargs: dict[str, Any] = {}
     if url in ("sqlite://", "sqlite:///:memory:"):
-        kwargs["poolclass"] = NullPool
-    engine = create_engine(url, **kwargs)
+        raise ConfigError("in-memory SQLite is not supported: use a database file or PostgreSQL")
+    # The pool keeps connections and their page caches; LIFO hands out the warmest one.
+    engine = create_engine(url, pool_use_lifo=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
