@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from tutela import apikeys
 from tutela.actor import Actor
+from tutela.apikeys import ApiKeyInfo
 from tutela.clock import Clock, SystemClock
 from tutela.config import CONFIG_FILE, Settings
 from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, VerifyReport
@@ -20,7 +25,14 @@ from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
 from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite
 from tutela.core.uow import UnitOfWork
-from tutela.datamap import AppliedDataMap, DataMap, apply_datamap, load_datamap
+from tutela.datamap import (
+    AppliedDataMap,
+    DataMap,
+    Permission,
+    apply_datamap,
+    load_datamap,
+    require,
+)
 from tutela.errors import (
     ConfigError,
     FieldNotInDataMap,
@@ -28,6 +40,7 @@ from tutela.errors import (
     HomeNotFound,
     RejectedRow,
     SchemaOutdated,
+    TutelaError,
     ValidationFailed,
 )
 from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
@@ -326,6 +339,8 @@ class Tutela:
         actor: Actor | None = None,
     ) -> RotationReport:
         """New KEK version; every data key re-wrapped under it, values untouched."""
+        who = actor or Actor(SDK, "admin")
+        self._require(who, Permission.KEYS_MANAGE, "keys.rotate")
         report = vault_keys.rotate(
             self.engine,
             self.keys,
@@ -334,7 +349,6 @@ class Tutela:
             progress=progress,
         )
         with self.unit_of_work() as uow:
-            who = actor or Actor(SDK, "admin")
             uow.record(
                 AuditEvent(
                     actor=who.id,
@@ -347,25 +361,106 @@ class Tutela:
 
     def retire_key(self, version: int, *, actor: Actor | None = None) -> None:
         """Forget an old KEK version once nothing is wrapped under it."""
+        who = actor or Actor(SDK, "admin")
         with self.unit_of_work() as uow:
+            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "keys.retire")
             vault_keys.retire(uow.conn, self.keys, version)
-            who = actor or Actor(SDK, "admin")
             uow.record(
                 AuditEvent(
                     actor=who.id, role=who.role, action="keys.retire", detail=f"kek v{version}"
                 )
             )
 
-    def verify_audit(self) -> VerifyReport:
+    def verify_audit(self, *, actor: Actor | None = None) -> VerifyReport:
         """Check the whole chain and the head checkpoint."""
+        if actor is not None:
+            self._require(actor, Permission.AUDIT_READ, "audit.verify", record=True)
         with self.engine.connect() as conn:
             return self.audit.verify(conn)
 
     def audit_entries(
-        self, *, subject_id: str | None = None, after: int = 0, limit: int | None = None
+        self,
+        *,
+        subject_id: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+        actor: Actor | None = None,
     ) -> Iterator[ChainedEntry]:
+        """Entries in order (ids, fields, purposes, outcomes; never values)."""
+        if actor is not None:
+            self._require(actor, Permission.AUDIT_READ, "audit.read", record=True)
         with self.engine.connect() as conn:
             yield from self.audit.entries(conn, subject_id=subject_id, after=after, limit=limit)
+
+    def readiness(self) -> dict[str, str]:
+        """What `/readyz` reports: database reachable, schema current, keys unlock."""
+        checks = {"database": "ok", "schema": "ok", "keys": "ok"}
+        try:
+            if not migrations.is_current(self.engine):
+                checks["schema"] = "outdated: run 'tutela migrate'"
+            with self.engine.connect() as conn:
+                vault_keys.load_system_keys(conn, self.keys)
+        except SQLAlchemyError:
+            checks["database"] = "unreachable"
+            checks["schema"] = checks["keys"] = "unknown"
+        except TutelaError as exc:
+            checks["keys"] = type(exc).__name__
+        return checks
+
+    # -- API keys ------------------------------------------------------------------------
+
+    def authenticate(self, key_text: str) -> Actor:
+        """The actor (key id and role) a presented API key stands for.
+
+        Raises:
+            ApiKeyInvalid, ApiKeyExpired, ApiKeyRevoked.
+        """
+        with self.engine.connect() as conn:
+            return apikeys.authenticate(conn, key_text, self.clock.now())
+
+    def create_api_key(
+        self,
+        *,
+        name: str,
+        role: str,
+        expires_in: timedelta | None = None,
+        actor: Actor | None = None,
+    ) -> tuple[ApiKeyInfo, str]:
+        """Issue an API key; the returned key text is shown once and never stored."""
+        who = actor or Actor(SDK, "admin")
+        with self.unit_of_work() as uow:
+            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.create")
+            return apikeys.create(
+                uow,
+                self.datamap,
+                self.clock,
+                name=name,
+                role=role,
+                expires_in=expires_in,
+                actor=who,
+            )
+
+    def list_api_keys(self, *, actor: Actor | None = None) -> list[ApiKeyInfo]:
+        if actor is not None:
+            self._require(actor, Permission.KEYS_MANAGE, "apikey.list")
+        with self.engine.connect() as conn:
+            return apikeys.list_keys(conn)
+
+    def revoke_api_key(self, key_id: str, *, actor: Actor | None = None) -> None:
+        who = actor or Actor(SDK, "admin")
+        with self.unit_of_work() as uow:
+            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.revoke")
+            apikeys.revoke(uow, self.clock, key_id, who)
+
+    def _require(
+        self, actor: Actor, permission: Permission, action: str, *, record: bool = False
+    ) -> None:
+        """Check a permission in a unit of work of its own (the denial is audited); with
+        `record`, audit the permitted action too."""
+        with self.unit_of_work() as uow:
+            require(uow, self.datamap, actor, permission, action)
+            if record:
+                uow.record(AuditEvent(actor=actor.id, role=actor.role, action=action))
 
     @staticmethod
     def migrate(settings: Settings) -> list[str]:

@@ -4,4 +4,5 @@ from tutela.core.audit import models as audit_models
 from tutela.datamap import models as datamap_models
 from tutela.vault import models as vault_models
 
-__all__ = ["audit_models", "datamap_models", "vault_models"]
+__all__ = ["apikey_models", "audit_models", "datamap_models", "vault_models"]
+from tutela.apikeys import models as apikey_models

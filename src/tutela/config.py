@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     busy_timeout_ms: int = Field(default=30_000, ge=0)
     sqlite_cache_mb: int = Field(default=64, ge=2, le=65_536, description="SQLite page cache.")
     import_batch_size: int = Field(default=1_000, ge=1, le=100_000)
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1_024, description="Largest request body the API accepts."
+    )
+    api_import_max_body_bytes: int = Field(
+        default=64 * 1_048_576, ge=1_024, description="Largest body of POST /v1/subjects:import."
+    )
+    api_rate_limit: str = Field(
+        default="6000/minute",
+        description="Requests per API key, as the `limits` notation (per server process).",
+    )
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."
     )

@@ -10,13 +10,21 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     ├── DataMapError
     │   ├── DataMapInvalid              (carries every problem with its location)
     │   ├── FieldNotInDataMap
-    │   └── PurposeNotInDataMap
+    │   ├── PurposeNotInDataMap
+    │   └── RoleNotInDataMap
     ├── ValidationFailed                (a value of a declared field is not of its type)
     │   └── BatchRejected               (carries each rejected row's number and field)
     ├── SubjectError
     │   ├── SubjectNotFound
     │   └── SubjectErased
+    ├── ApiKeyNotFound
+    ├── Unauthenticated                 (no usable API key: HTTP 401)
+    │   ├── ApiKeyMissing
+    │   ├── ApiKeyInvalid
+    │   ├── ApiKeyExpired
+    │   └── ApiKeyRevoked
     ├── AccessDenied                    (every denial is audited)
+    │   ├── NotPermitted                (the role lacks a permission: writes, keys, audit)
     │   ├── RoleNotAllowed
     │   ├── FieldNotAllowedForPurpose
     │   ├── FieldNotSearchable
@@ -101,6 +109,14 @@ class PurposeNotInDataMap(DataMapError):
         super().__init__(f"purpose '{purpose}' is not declared in the data map")
 
 
+class RoleNotInDataMap(DataMapError):
+    """A role the data map does not declare (e.g. for a new API key)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        super().__init__(f"role '{role}' is not declared in the data map")
+
+
 # -- values --------------------------------------------------------------------------------
 
 
@@ -164,11 +180,58 @@ class SubjectErased(SubjectError):
         super().__init__(subject_id, f"subject '{subject_id}' was erased")
 
 
+class ApiKeyNotFound(TutelaError):
+    """No API key with this id (listing or revoking)."""
+
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
+        super().__init__(f"API key '{key_id}' not found")
+
+
+# -- authentication ------------------------------------------------------------------------
+
+
+class Unauthenticated(TutelaError):
+    """The request carries no usable API key."""
+
+
+class ApiKeyMissing(Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("an API key is required: 'Authorization: Bearer <key>'")
+
+
+class ApiKeyInvalid(Unauthenticated):
+    """Malformed, unknown, or wrong secret: deliberately one answer for all three."""
+
+    def __init__(self) -> None:
+        super().__init__("the API key is not valid")
+
+
+class ApiKeyExpired(Unauthenticated):
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
+        super().__init__(f"API key '{key_id}' has expired")
+
+
+class ApiKeyRevoked(Unauthenticated):
+    def __init__(self, key_id: str) -> None:
+        self.key_id = key_id
+        super().__init__(f"API key '{key_id}' was revoked")
+
+
 # -- access --------------------------------------------------------------------------------
 
 
 class AccessDenied(TutelaError):
     """A read or search was refused by the purpose, role or consent rules. Always audited."""
+
+
+class NotPermitted(AccessDenied):
+    """The role lacks a permission the request needs (writes, erasure, audit, keys)."""
+
+    def __init__(self, role: str, permission: str) -> None:
+        self.role, self.permission = role, permission
+        super().__init__(f"role '{role}' lacks permission '{permission}'")
 
 
 class RoleNotAllowed(AccessDenied):

@@ -2,20 +2,31 @@
 
 from tutela.datamap.check import check_datamap, datamap_version, load_datamap
 from tutela.datamap.masking import MASK_RULES, apply_mask
-from tutela.datamap.service import AppliedDataMap, apply_datamap
-from tutela.datamap.spec import DataMap, FieldSpec, FieldType, LegalBasis, PurposeSpec
+from tutela.datamap.service import AppliedDataMap, apply_datamap, require
+from tutela.datamap.spec import (
+    ADMIN_ROLE,
+    DataMap,
+    FieldSpec,
+    FieldType,
+    LegalBasis,
+    Permission,
+    PurposeSpec,
+)
 
 __all__ = [
+    "ADMIN_ROLE",
     "MASK_RULES",
     "AppliedDataMap",
     "DataMap",
     "FieldSpec",
     "FieldType",
     "LegalBasis",
+    "Permission",
     "PurposeSpec",
     "apply_datamap",
     "apply_mask",
     "check_datamap",
     "datamap_version",
     "load_datamap",
+    "require",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tutela.actor import Actor
 from tutela.clock import Clock
 from tutela.core.audit import AuditEvent
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import repository
 from tutela.datamap.check import datamap_version, load_datamap
-from tutela.datamap.spec import DataMap
+from tutela.datamap.spec import DataMap, Permission
+from tutela.errors import NotPermitted
 
 
 @dataclass(frozen=True)
@@ -33,3 +35,24 @@ def apply_datamap(uow: UnitOfWork, document: str, clock: Clock, actor: str) -> A
         repository.add(uow.conn, version, document, clock.now())
         uow.record(AuditEvent(actor=actor, action="datamap.apply", detail=f"version {version}"))
     return AppliedDataMap(datamap, version, document)
+
+
+def require(
+    uow: UnitOfWork, datamap: DataMap, actor: Actor, permission: Permission, action: str
+) -> None:
+    """Refuse (and audit the refusal) unless the actor's role holds `permission`.
+
+    Raises:
+        NotPermitted: the role lacks it.
+    """
+    if not datamap.allows(actor.role, permission):
+        uow.record_always(
+            AuditEvent(
+                actor=actor.id,
+                role=actor.role,
+                action=action,
+                outcome="denied",
+                detail=f"NotPermitted {permission.value}",
+            )
+        )
+        raise NotPermitted(actor.role, permission.value)

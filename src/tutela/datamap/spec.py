@@ -59,8 +59,21 @@ class Controller(_Spec):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
+class Permission(StrEnum):
+    """What a role may do besides reading for its purposes. `admin` holds all of them."""
+
+    SUBJECTS_WRITE = "subjects.write"  # add, import, update
+    SUBJECTS_ERASE = "subjects.erase"
+    AUDIT_READ = "audit.read"
+    KEYS_MANAGE = "keys.manage"  # API keys and key-encryption-key rotation
+
+
+ADMIN_ROLE = "admin"
+
+
 class RoleSpec(_Spec):
     description: str = ""
+    permissions: tuple[Permission, ...] = ()
 
 
 class FieldSpec(_Spec):
@@ -100,6 +113,13 @@ class DataMap(_Spec):
             return self.fields[name]
         except KeyError:
             raise FieldNotInDataMap(name) from None
+
+    def allows(self, role: str, permission: Permission) -> bool:
+        """Whether `role` holds `permission` (the `admin` role holds every permission)."""
+        if role == ADMIN_ROLE:
+            return True
+        spec = self.roles.get(role)
+        return spec is not None and permission in spec.permissions
 
     def purpose(self, name: str) -> PurposeSpec:
         """The purpose's spec; `PurposeNotInDataMap` if undeclared."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutela.errors import FieldNotInDataMap, RejectedRow, ValidationFailed
+from tutela.errors import BatchRejected, FieldNotInDataMap, RejectedRow, ValidationFailed
 
 Row = tuple[int, Mapping[str, Any] | None, str | None]  # (row number, values, parse problem)
 Progress = Callable[[int, int], None]
@@ -49,20 +49,49 @@ def read_rows(path: Path, fmt: str | None = None) -> Iterator[Row]:
                     continue
                 yield number, {k: v for k, v in record.items() if v not in ("", None)}, None
             return
-        number = 0
-        for line in handle:
-            if not line.strip():
-                continue
-            number += 1
-            try:
-                values = json.loads(line)
-            except json.JSONDecodeError:
-                yield number, None, "is not valid JSON"
-                continue
-            if not isinstance(values, dict):
-                yield number, None, "is not a JSON object"
-                continue
-            yield number, values, None
+        yield from _json_rows(handle)
+
+
+def _json_rows(lines: Iterable[str]) -> Iterator[Row]:
+    """Numbered rows of JSON lines; blank lines are skipped and not counted."""
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            values = json.loads(line)
+        except json.JSONDecodeError:
+            yield number, None, "is not valid JSON"
+            continue
+        if not isinstance(values, dict):
+            yield number, None, "is not a JSON object"
+            continue
+        yield number, values, None
+
+
+def parse_json_lines(body: bytes) -> list[Mapping[str, Any]]:
+    """Rows of a JSON-lines document held in memory (an HTTP body).
+
+    Raises:
+        BatchRejected: some line is not a JSON object, or there is no row at all.
+    """
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise BatchRejected([RejectedRow(1, "", "the body is not UTF-8 text")]) from None
+    rows: list[Mapping[str, Any]] = []
+    rejected: list[RejectedRow] = []
+    for number, values, problem in _json_rows(text.splitlines()):
+        if values is None:
+            rejected.append(RejectedRow(number, "", problem or "is not a JSON object"))
+        else:
+            rows.append(values)
+    if not rows and not rejected:
+        rejected.append(RejectedRow(1, "", "the body holds no rows"))
+    if rejected:
+        raise BatchRejected(rejected)
+    return rows
 
 
 def rejection(number: int, exc: ValidationFailed | FieldNotInDataMap) -> RejectedRow:

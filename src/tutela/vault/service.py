@@ -18,7 +18,7 @@ from tutela.clock import Clock
 from tutela.core.audit import AuditEvent
 from tutela.core.crypto import BlindIndex, DataKey, KeyProvider, dek_aad, random_id
 from tutela.core.uow import UnitOfWork
-from tutela.datamap import DataMap, LegalBasis, apply_mask
+from tutela.datamap import DataMap, LegalBasis, Permission, apply_mask, require
 from tutela.datamap.masking import JsonValue
 from tutela.errors import (
     AccessDenied,
@@ -127,6 +127,7 @@ class Vault:
         Raises:
             BatchRejected: listing every rejected row (number and field, never the value).
         """
+        require(uow, self.datamap, actor, Permission.SUBJECTS_WRITE, "subject.add")
         now = self._clock.now()
         prepared: list[dict[str, tuple[JsonValue, str | None]]] = []
         rejected: list[RejectedRow] = []
@@ -185,6 +186,7 @@ class Vault:
         Raises:
             SubjectNotFound, SubjectErased, FieldNotInDataMap, ValidationFailed.
         """
+        require(uow, self.datamap, actor, Permission.SUBJECTS_WRITE, "subject.update")
         to_delete = [name for name, v in values.items() if v is None]
         for name in to_delete:
             self.datamap.field(name)
@@ -317,6 +319,7 @@ class Vault:
         Raises:
             SubjectNotFound, SubjectErased.
         """
+        require(uow, self.datamap, actor, Permission.SUBJECTS_ERASE, "subject.erase")
         found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
         if found is None:
             raise self._missing(uow, subject_id)

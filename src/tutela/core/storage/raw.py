@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime
@@ -111,3 +112,17 @@ class RawStatement:
 def _cursor(conn: Connection) -> Any:
     # The driver's own connection under SQLAlchemy's open transaction: its cursor shares it.
     return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A timestamp column read through `RawStatement`, as an aware UTC datetime.
+
+    SQLite hands back SQLAlchemy's text form (naive, UTC); PostgreSQL an aware datetime.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError("not a timestamp")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

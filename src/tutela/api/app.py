@@ -1,0 +1,82 @@
+"""`create_app(settings)`: the FastAPI application. No settings are read at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
+
+from tutela import __version__, errors
+from tutela._facade import Tutela
+from tutela.api import docs, problems
+from tutela.api.auth import KeyRateLimiter, RateLimited
+from tutela.api.middleware import BodyLimit, RequestContext
+from tutela.api.routes import admin, health, subjects
+from tutela.config import Settings
+
+
+def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
+    """The API over one home. With `vault`, use that open instance (tests); otherwise open
+    the home at startup and close it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = vault is None
+        app.state.tutela = vault or Tutela.open(settings=settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.tutela.close()
+
+    app = FastAPI(
+        title="Tutela",
+        version=__version__,
+        summary="Customer-data privacy vault: sealed per-customer values, purpose-gated reads.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    if vault is not None:
+        app.state.tutela = vault
+    app.state.rate_limiter = KeyRateLimiter(settings.api_rate_limit)
+    for router in (subjects.router, admin.router, health.router):
+        app.include_router(router)
+
+    app.add_exception_handler(errors.TutelaError, problems.tutela_error_handler)
+    app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
+    app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(Exception, problems.unexpected_error_handler)
+
+    html_csp = docs.install(app)
+
+    def body_limit(scope: Scope) -> int:
+        if scope.get("path") == "/v1/subjects:import":
+            return settings.api_import_max_body_bytes
+        return settings.api_max_body_bytes
+
+    app.add_middleware(BodyLimit, limit=body_limit)
+    app.add_middleware(RequestContext, html_csp=lambda: html_csp)
+    return app
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return problems.problem(
+        429,
+        "rate-limited",
+        "Too many requests",
+        "this API key made too many requests; retry later",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` and worker processes: settings from the environment."""
+    return create_app(Settings.load())

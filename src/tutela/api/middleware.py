@@ -1,0 +1,157 @@
+"""Pure ASGI middleware: request id, one structured log line per request, security headers,
+and the body size limit.
+
+The log line holds the request id, key id, route *template*, status and duration: never a path
+parameter, query string, body or header value (they can carry personal data).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tutela.api.problems import MEDIA_TYPE
+
+access_log = logging.getLogger("tutela.api.access")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+API_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
+class RequestContext:
+    """Request id in and out, security headers, and the access log line."""
+
+    def __init__(self, app: ASGIApp, html_csp: Callable[[], bytes]) -> None:
+        self.app = app
+        self._html_csp = html_csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        given = _header(scope, b"x-request-id")
+        request_id = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(API_HEADERS)
+                content_type = dict(headers).get(b"content-type", b"")
+                csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
+                headers.append((b"content-security-policy", csp))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "key_id": state.get("key_id"),
+                        "method": scope.get("method"),
+                        "route": getattr(route, "path", None) or "unmatched",
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    }
+                )
+            )
+
+
+class BodyLimit:
+    """413 problem+json for bodies over the limit (Content-Length, or counted as it streams)."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[Scope], int]) -> None:
+        self.app = app
+        self._limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
+            return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read up to the limit first, then replay to the app.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > limit:
+                await _too_large(send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "urn:tutela:problem:content-too-large",
+            "title": "Content too large",
+            "status": 413,
+            "detail": f"the request body exceeds {limit} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            decoded: Any = value.decode("latin-1")
+            return str(decoded)
+    return None

@@ -1,0 +1,107 @@
+"""`/v1/subjects`: create, import, read, update, erase, find."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from tutela.api.auth import CurrentActor, VaultDep
+from tutela.api.routes import AUTHED, problems
+from tutela.api.schemas import (
+    FindRequest,
+    FindResult,
+    ImportResult,
+    SubjectCreated,
+    SubjectUpdated,
+    SubjectValues,
+)
+from tutela.vault.importing import parse_json_lines
+
+router = APIRouter(prefix="/v1", tags=["subjects"])
+SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="An opaque subject id.")]
+Values = Annotated[
+    dict[str, Any],
+    Body(
+        description="Field names (from the data map) to values.",
+        examples=[{"email": "ada@example.com", "name": "Ada Lovelace"}],
+    ),
+]
+
+
+@router.post(
+    "/subjects", status_code=201, response_model=SubjectCreated, responses=problems(*AUTHED, 413)
+)
+def create_subject(values: Values, actor: CurrentActor, vault: VaultDep) -> SubjectCreated:
+    """Store a new subject's values, each sealed under the subject's own key."""
+    return SubjectCreated(id=vault.add(values, actor=actor))
+
+
+@router.post(
+    "/subjects:import",
+    response_model=ImportResult,
+    responses=problems(*AUTHED, 413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "One JSON object per line; all rows are stored or none.",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def import_subjects(request: Request, actor: CurrentActor, vault: VaultDep) -> ImportResult:
+    """Bulk create from JSON lines in one transaction; a bad row names its line and field."""
+    rows = parse_json_lines(await request.body())
+    ids = await run_in_threadpool(vault.add_many, rows, actor=actor)
+    return ImportResult(stored=len(ids), ids=ids)
+
+
+@router.get(
+    "/subjects/{subject_id}", response_model=SubjectValues, responses=problems(*AUTHED, 404)
+)
+def read_subject(
+    subject_id: SubjectId,
+    purpose: Annotated[str, Query(min_length=1, max_length=63)],
+    actor: CurrentActor,
+    vault: VaultDep,
+    fields: Annotated[
+        str | None, Query(max_length=2000, description="Comma-separated field names.")
+    ] = None,
+) -> SubjectValues:
+    """A subject's values for a purpose, masked as the key's role requires (audited)."""
+    names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    values = vault.read(subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id)
+    return SubjectValues(id=subject_id, purpose=purpose, values=values)
+
+
+@router.patch(
+    "/subjects/{subject_id}", response_model=SubjectUpdated, responses=problems(*AUTHED, 404, 413)
+)
+def update_subject(
+    subject_id: SubjectId, values: Values, actor: CurrentActor, vault: VaultDep
+) -> SubjectUpdated:
+    """Replace some values (rectification); `null` removes a value."""
+    vault.update(subject_id, values, actor=actor)
+    return SubjectUpdated(id=subject_id, updated=sorted(values))
+
+
+@router.delete(
+    "/subjects/{subject_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(*AUTHED, 404),
+)
+def erase_subject(subject_id: SubjectId, actor: CurrentActor, vault: VaultDep) -> Response:
+    """Erase: the subject's key and values are destroyed; cannot be undone."""
+    vault.erase(subject_id, actor=actor)
+    return Response(status_code=204)
+
+
+@router.post("/subjects:find", response_model=FindResult, responses=problems(*AUTHED, 413))
+def find_subjects(query: FindRequest, actor: CurrentActor, vault: VaultDep) -> FindResult:
+    """Ids of subjects whose searchable field equals the value; nothing is decrypted."""
+    ids = vault.find(
+        query.field, query.value, purpose=query.purpose, role=actor.role, actor_id=actor.id
+    )
+    return FindResult(field=query.field, ids=ids)

@@ -1,0 +1,5 @@
+"""API keys: each carries a role for the purpose checks and is the audit actor of its calls."""
+
+from tutela.apikeys.service import ApiKeyInfo, authenticate, create, list_keys, revoke
+
+__all__ = ["ApiKeyInfo", "authenticate", "create", "list_keys", "revoke"]
