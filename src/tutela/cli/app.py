@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela import __version__, errors
 from tutela._facade import Tutela
-from tutela.cli import audit, datamap, keys, subject
+from tutela.cli import apikey, audit, datamap, keys, subject
 from tutela.cli._common import (
     HomeOption,
     JsonOption,
@@ -23,6 +23,7 @@ from tutela.cli._common import (
     stdout,
 )
 from tutela.cli.demo import demo
+from tutela.cli.serve import serve
 
 app = typer.Typer(
     name="tutela",
@@ -35,7 +36,9 @@ app.add_typer(subject.app, name="subject")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")
+app.add_typer(apikey.app, name="apikey")
 app.command()(demo)
+app.command()(serve)
 
 
 def _version(value: bool) -> None:

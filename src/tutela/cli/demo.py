@@ -12,6 +12,7 @@ from rich.panel import Panel
 
 from tutela._facade import Tutela
 from tutela.cli._common import fail, progress, stdout
+from tutela.cli.serve import run_server
 from tutela.config import Settings
 from tutela.errors import AccessDenied, SubjectErased
 from tutela.testing import fake_customers
@@ -45,6 +46,10 @@ def demo(
     home: Annotated[
         Path, typer.Option("--home", help="Where to create the demo home (replaced if it is one).")
     ] = Path("tutela-demo"),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API after the tour.")
+    ] = True,
     customers: Annotated[
         int,
         typer.Option("--customers", min=10, max=1_000_000, help="How many fake customers to seed."),
@@ -115,9 +120,24 @@ def demo(
             else f"[red]audit log broken at {report.first_broken}[/]"
         )
     prog = _program()
+    with Tutela.open(settings=Settings.load(home, database_url=None)) as tutela:
+        _, admin_key = tutela.create_api_key(name="demo admin", role="admin")
+        _, support_key = tutela.create_api_key(name="demo support", role="support")
+    base = f"http://127.0.0.1:{port}"
     stdout.print(
-        "\nTry it yourself:\n"
-        f"  {prog} subject get {ids[1]} --purpose order_fulfilment --role support --home {home}\n"
-        f"  {prog} audit log --subject {subject} --home {home}\n"
-        f"  {prog} audit verify --home {home}"
+        "\n[bold]API keys[/] (shown once; only their hashes are stored):\n"
+        f"  admin    {admin_key}\n  support  {support_key}\n"
+        "\nTry it:\n"
+        f"  curl -s -H 'Authorization: Bearer {support_key}' "
+        f"'{base}/v1/subjects/{ids[1]}?purpose=order_fulfilment'\n"
+        f"  curl -s -H 'Authorization: Bearer {support_key}' -H 'Content-Type: application/json' "
+        f'-d \'{{"field": "email", "value": "{rows[1]["email"]}", '
+        f'"purpose": "order_fulfilment"}}\' {base}/v1/subjects:find\n'
+        f"  curl -s -H 'Authorization: Bearer {admin_key}' '{base}/v1/audit?limit=5'\n"
+        f"  {prog} audit verify --home {home}\n"
+        f"  open {base}/docs for the interactive API docs",
+        soft_wrap=True,
     )
+    if serve:
+        stdout.print(f"\nServing on {base} — Ctrl-C to stop.")
+        run_server(home, "127.0.0.1", port, workers=1)
