@@ -4,10 +4,8 @@ unit of work, so every operation is one transaction with its audit entries.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,9 +16,9 @@ from tutela import apikeys
 from tutela.actor import Actor
 from tutela.apikeys import ApiKeyInfo
 from tutela.clock import Clock, SystemClock
-from tutela.config import CONFIG_FILE, Settings
+from tutela.config import Settings
 from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, VerifyReport
-from tutela.core.crypto import BlindIndex, EnvKeyProvider, FileKeyProvider, KeyProvider
+from tutela.core.crypto import BlindIndex, KeyProvider
 from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
 from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite
@@ -30,31 +28,22 @@ from tutela.datamap import (
     DataMap,
     Permission,
     apply_datamap,
-    load_datamap,
     require,
 )
 from tutela.errors import (
-    ConfigError,
-    FieldNotInDataMap,
-    HomeExists,
     HomeNotFound,
-    RejectedRow,
     SchemaOutdated,
     TutelaError,
-    ValidationFailed,
 )
+from tutela.home import create_home
+from tutela.home import key_provider as key_provider_for
 from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
 from tutela.vault import keys as vault_keys
-from tutela.vault.importing import ImportReport, read_rows, rejection
+from tutela.vault.importing import ImportReport, import_file
 from tutela.vault.service import Record
 
 SDK = "sdk"
 Progress = Callable[[int, int], None]
-
-
-def example_datamap() -> str:
-    """The shipped example data map (a small online shop)."""
-    return resources.files("tutela").joinpath("examples/datamap.yaml").read_text("utf-8")
 
 
 class Tutela:
@@ -77,7 +66,7 @@ class Tutela:
         self.clock = clock or SystemClock()
         if not settings.datamap_file.is_file():
             raise HomeNotFound(f"no Tutela home at {settings.home}: run 'tutela init' first")
-        self.keys = key_provider or _key_provider(settings)
+        self.keys = key_provider or key_provider_for(settings)
         self.engine = create_engine_for(
             settings.resolved_database_url,
             sqlite_synchronous=settings.sqlite_synchronous,
@@ -139,37 +128,8 @@ class Tutela:
             DataMapInvalid: the given data map has problems (nothing is created).
         """
         settings = settings or Settings.load(home, environ)
-        root = settings.home
-        document = Path(datamap).read_text("utf-8") if datamap else example_datamap()
-        load_datamap(document)  # refuse a bad map before creating anything
-        if settings.datamap_file.exists() or settings.key_file.exists():
-            raise HomeExists(f"{root} already holds a Tutela home; not overwriting it")
-        created_dir = not root.exists()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            provider = kwargs.pop("key_provider", None) or (
-                EnvKeyProvider(settings.master_key.get_secret_value())
-                if settings.master_key
-                else FileKeyProvider.create(settings.key_file)
-            )
-            engine = create_engine_for(settings.resolved_database_url)
-            try:
-                migrations.upgrade(engine)
-                with engine.begin() as conn:
-                    vault_keys.create_system_keys(conn, provider)
-            finally:
-                engine.dispose()
-            settings.datamap_file.write_text(document, "utf-8")
-            config = root / CONFIG_FILE
-            if not config.exists():
-                config.write_text("# Tutela settings; TUTELA_* environment variables win.\n")
-        except BaseException:
-            # Leave nothing half-made behind: a failed init can simply be run again.
-            for path in (settings.key_file, settings.datamap_file, settings.audit_head_file):
-                path.unlink(missing_ok=True)
-            if created_dir:
-                shutil.rmtree(root, ignore_errors=True)
-            raise
+        document = Path(datamap).read_text("utf-8") if datamap else None
+        provider = create_home(settings, document, kwargs.pop("key_provider", None))
         tutela = cls(settings, key_provider=provider, **kwargs)
         with tutela.unit_of_work() as uow:
             uow.record(AuditEvent(actor="system", action="home.init"))
@@ -233,52 +193,16 @@ class Tutela:
         Then rows are stored in batches of `import_batch_size`, one transaction each.
         `progress(stage, done, total)` is called with stage "check" then "store".
         """
-        who = actor or Actor(SDK, "admin")
-        report = ImportReport()
-        bad: set[int] = set()
-        for number, values, problem in read_rows(path, fmt):
-            report.total = number
-            if problem is not None:
-                report.rejected.append(RejectedRow(number, "", problem))
-                bad.add(number)
-            else:
-                try:
-                    self.vault.check(values or {})
-                except (ValidationFailed, FieldNotInDataMap) as exc:
-                    report.rejected.append(rejection(number, exc))
-                    bad.add(number)
-            if progress and number % 500 == 0:
-                progress("check", number, 0)
-        if progress:
-            progress("check", report.total, report.total)
-        if report.rejected and not skip_invalid:
-            return report
-        batch: list[Mapping[str, Any]] = []
-        size = self.settings.import_batch_size
-        for number, values, _ in read_rows(path, fmt):
-            if number in bad or values is None:
-                continue
-            batch.append(values)
-            if len(batch) >= size:
-                self._store_batch(batch, who, report, progress)
-        self._store_batch(batch, who, report, progress)
-        return report
-
-    def _store_batch(
-        self,
-        batch: list[Mapping[str, Any]],
-        actor: Actor,
-        report: ImportReport,
-        progress: Callable[[str, int, int], None] | None,
-    ) -> None:
-        if not batch:
-            return
-        with self.unit_of_work() as uow:
-            report.subject_ids.extend(self.vault.add_many(uow, batch, actor))
-        report.stored += len(batch)
-        batch.clear()
-        if progress:
-            progress("store", report.stored, report.total - len(report.rejected))
+        return import_file(
+            self.unit_of_work,
+            self.vault,
+            path,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            batch_size=self.settings.import_batch_size,
+            progress=progress,
+            actor=actor or Actor(SDK, "admin"),
+        )
 
     def update(
         self, subject_id: str, values: Mapping[str, Any], *, actor: Actor | None = None
@@ -472,12 +396,4 @@ class Tutela:
             engine.dispose()
 
 
-def _key_provider(settings: Settings) -> KeyProvider:
-    if settings.master_key is not None:
-        return EnvKeyProvider(settings.master_key.get_secret_value())
-    if not settings.key_file.exists():
-        raise ConfigError(f"no key file at {settings.key_file} and TUTELA_MASTER_KEY is not set")
-    return FileKeyProvider(settings.key_file)
-
-
-__all__ = ["Tutela", "example_datamap"]
+__all__ = ["Tutela"]

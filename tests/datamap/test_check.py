@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tutela._facade import example_datamap
 from tutela.datamap import DataMap, check_datamap, datamap_version, load_datamap
 from tutela.errors import DataMapInvalid, Problem
+from tutela.home import example_datamap
 
 Doc = dict[str, Any]
 EXAMPLE: Doc = yaml.safe_load(example_datamap())

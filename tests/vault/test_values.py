@@ -6,9 +6,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tutela._facade import example_datamap
 from tutela.datamap import load_datamap
 from tutela.errors import ValidationFailed
+from tutela.home import example_datamap
 from tutela.vault.values import ValueRules, decode, encode
 
 DATAMAP = load_datamap(example_datamap())

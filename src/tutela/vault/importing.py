@@ -12,9 +12,14 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tutela.actor import Actor
+from tutela.core.uow import UnitOfWork
 from tutela.errors import BatchRejected, FieldNotInDataMap, RejectedRow, ValidationFailed
+
+if TYPE_CHECKING:
+    from tutela.vault.service import Vault
 
 Row = tuple[int, Mapping[str, Any] | None, str | None]  # (row number, values, parse problem)
 Progress = Callable[[int, int], None]
@@ -98,3 +103,54 @@ def rejection(number: int, exc: ValidationFailed | FieldNotInDataMap) -> Rejecte
     if isinstance(exc, FieldNotInDataMap):
         return RejectedRow(number, exc.field, "is not declared in the data map")
     return RejectedRow(number, exc.field, exc.reason)
+
+
+def import_file(
+    unit_of_work: Callable[[], UnitOfWork],
+    vault: Vault,
+    path: Path,
+    *,
+    fmt: str | None,
+    skip_invalid: bool,
+    batch_size: int,
+    progress: Callable[[str, int, int], None] | None,
+    actor: Actor,
+) -> ImportReport:
+    """Check every row of the file, then (unless a row is bad and not `skip_invalid`) store
+    the good rows in batches, each batch in its own unit of work.
+
+    `progress(stage, done, total)` is called with stage "check" then "store".
+    """
+    report = ImportReport()
+    bad: set[int] = set()
+    for number, values, problem in read_rows(path, fmt):
+        report.total = number
+        try:
+            if problem is not None:
+                raise BatchRejected([RejectedRow(number, "", problem)])
+            vault.check(values or {})
+        except BatchRejected as exc:
+            report.rejected.extend(exc.rejected)
+            bad.add(number)
+        except (ValidationFailed, FieldNotInDataMap) as exc:
+            report.rejected.append(rejection(number, exc))
+            bad.add(number)
+        if progress and number % 500 == 0:
+            progress("check", number, 0)
+    if progress:
+        progress("check", report.total, report.total)
+    if report.rejected and not skip_invalid:
+        return report
+    good = report.total - len(report.rejected)
+    batch: list[Mapping[str, Any]] = []
+    rows = (v for n, v, _ in read_rows(path, fmt) if n not in bad and v is not None)
+    for values in rows:
+        batch.append(values)
+        if len(batch) >= batch_size or len(report.subject_ids) + len(batch) >= good:
+            with unit_of_work() as uow:
+                report.subject_ids.extend(vault.add_many(uow, batch, actor))
+            report.stored += len(batch)
+            batch.clear()
+            if progress:
+                progress("store", report.stored, good)
+    return report
