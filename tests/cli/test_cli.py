@@ -350,3 +350,32 @@ def test_commands_that_need_no_home(tmp_path: Path, canary: PiiCanary) -> None:
 
     assert version.stdout.strip() == f"tutela {tutela.__version__}"
     assert not (tmp_path / "unused").exists()
+
+
+def test_apikey_create_list_revoke(home: Cli) -> None:
+    """A key is printed once, listed without its secret, and revoked at once."""
+    created = home.json("apikey", "create", "--name", "shop backend", "--role", "support")
+    assert re.fullmatch(r"tk_[a-z2-7]{26}_[A-Za-z0-9_-]{43}", created["key"])
+    assert created["id"].startswith("key_") and created["role"] == "support"
+    timed = home.json("apikey", "create", "--name", "temp", "--role", "admin", "--expires", "90d")
+    assert timed["expires_at"] is not None
+
+    listed = home.ok("apikey", "list", "--json").stdout
+    assert created["key"] not in listed and created["key"].split("_")[-1] not in listed
+    statuses = {k["id"]: k["status"] for k in json.loads(listed)}
+    assert statuses == {created["id"]: "active", timed["id"]: "active"}
+
+    home.ok("apikey", "revoke", created["id"])
+    statuses = {k["id"]: k["status"] for k in home.json("apikey", "list")}
+    assert statuses[created["id"]] == "revoked"
+
+    unknown_role, bad_expiry, unknown_key = parallel(
+        lambda: home("apikey", "create", "--name", "x", "--role", "nobody"),
+        lambda: home("apikey", "create", "--name", "x", "--role", "admin", "--expires", "soon"),
+        lambda: home("apikey", "revoke", "key_nope"),
+    )
+    assert unknown_role.returncode == 1 and "'nobody'" in error_line(unknown_role)
+    assert bad_expiry.returncode == 2
+    assert unknown_key.returncode == 1 and "key_nope" in error_line(unknown_key)
+    actions = [e["action"] for e in home.json("audit", "log", "--limit", "1000")]
+    assert actions.count("apikey.create") == 2 and actions.count("apikey.revoke") == 1
