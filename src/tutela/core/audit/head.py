@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,17 @@ class HeadFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        # flock excludes other processes only: threads share the descriptor, so they take
+        # this lock too.
+        self._lock = threading.Lock()
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            if self._fd is None:
+                self._fd = fd
+            else:  # another thread opened it meanwhile
+                os.close(fd)
         return self._fd
 
     def close(self) -> None:
@@ -47,6 +55,10 @@ class HeadFile:
 
     def advance(self, head: Head) -> None:
         """Record `head` unless a later one is already recorded (another process got there)."""
+        with self._lock:
+            self._advance(head)
+
+    def _advance(self, head: Head) -> None:
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
