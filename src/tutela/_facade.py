@@ -40,7 +40,7 @@ from tutela.home import key_provider as key_provider_for
 from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
 from tutela.vault import keys as vault_keys
 from tutela.vault.importing import ImportReport, import_file
-from tutela.vault.service import Record
+from tutela.vault.service import Record, is_subject_id
 
 SDK = "sdk"
 Progress = Callable[[int, int], None]
@@ -313,6 +313,8 @@ class Tutela:
         """Entries in order (ids, fields, purposes, outcomes; never values)."""
         if actor is not None:
             self._require(actor, Permission.AUDIT_READ, "audit.read", record=True)
+        if subject_id is not None and not is_subject_id(subject_id):
+            return  # no entry can name it
         with self.engine.connect() as conn:
             yield from self.audit.entries(conn, subject_id=subject_id, after=after, limit=limit)
 

@@ -52,7 +52,6 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RateLimited, _rate_limited)
-    app.add_exception_handler(Exception, problems.unexpected_error_handler)
 
     html_csp = docs.install(app)
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tutela.api.problems import MEDIA_TYPE
 
 access_log = logging.getLogger("tutela.api.access")
+server_log = logging.getLogger("tutela.api")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 API_HEADERS = [
@@ -62,8 +63,30 @@ class RequestContext:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            # Answered here, inside this middleware, so a 500 keeps the request id and the
+            # security headers; logged by type only (driver messages can quote values).
+            server_log.error("unhandled %s in request %s", type(exc).__name__, request_id)
+            if not started_response:
+                await _send_problem(
+                    tracking_send,
+                    500,
+                    {
+                        "type": "urn:tutela:problem:internal-error",
+                        "title": "Internal error",
+                        "status": 500,
+                        "detail": "the server could not complete the request",
+                    },
+                )
         finally:
             route = scope.get("route")
             access_log.info(
@@ -94,7 +117,16 @@ class BodyLimit:
             return
         limit = self._limit(scope)
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and not declared.isdigit():
+            problem = {
+                "type": "urn:tutela:problem:bad-request",
+                "title": "Bad request",
+                "status": 400,
+                "detail": "Content-Length is not a number",
+            }
+            await _send_problem(send, 400, problem)
+            return
+        if declared is not None and int(declared) > limit:
             await _too_large(send, limit)
             return
         if declared is not None:
@@ -128,18 +160,21 @@ class BodyLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": "urn:tutela:problem:content-too-large",
-            "title": "Content too large",
-            "status": 413,
-            "detail": f"the request body exceeds {limit} bytes",
-        }
-    ).encode()
+    body = {
+        "type": "urn:tutela:problem:content-too-large",
+        "title": "Content too large",
+        "status": 413,
+        "detail": f"the request body exceeds {limit} bytes",
+    }
+    await _send_problem(send, 413, body)
+
+
+async def _send_problem(send: Send, status: int, problem: dict[str, Any]) -> None:
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),

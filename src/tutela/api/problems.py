@@ -57,10 +57,20 @@ def problem(
         "type": f"urn:tutela:problem:{kind}",
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": _text(detail),
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _text(value: str) -> str:
+    """Text that can be encoded whatever a client sent (a lone surrogate in a field name)."""
+    return value.encode("utf-8", "replace").decode()
+
+
+def pointer(*parts: object) -> str:
+    """An RFC 6901 JSON pointer."""
+    return "".join("/" + _text(str(p)).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def status_of(exc: errors.TutelaError) -> int:
@@ -76,13 +86,15 @@ def from_tutela_error(exc: errors.TutelaError) -> JSONResponse:
     if isinstance(exc, errors.BatchRejected):
         extra["errors"] = [
             {
-                "pointer": f"/{r.row - 1}/{r.field}" if r.field else f"/{r.row - 1}",
+                "pointer": pointer(r.row - 1, r.field) if r.field else pointer(r.row - 1),
                 "detail": r.reason,
             }
             for r in exc.rejected
         ]
     elif isinstance(exc, errors.ValidationFailed):
-        extra["errors"] = [{"pointer": f"/{exc.field}", "detail": exc.reason}]
+        extra["errors"] = [{"pointer": pointer(exc.field), "detail": exc.reason}]
+    elif isinstance(exc, errors.FieldNotInDataMap):
+        extra["errors"] = [{"pointer": pointer(exc.field), "detail": "is not declared"}]
     detail = str(exc) if status < 500 else "the server could not complete the request"
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     name = type(exc).__name__
@@ -102,9 +114,10 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     for error in exc.errors():
         where = [str(p) for p in error.get("loc", ())]
         source = where[0] if where else "body"
-        path = "/".join(p.replace("~", "~0").replace("/", "~1") for p in where[1:])
+        if error.get("type") == "json_invalid":
+            where = where[:1]  # the rest is a character offset, not a JSON pointer
         pointers.append(
-            {"in": source, "pointer": f"/{path}" if path else "", "detail": error.get("msg", "")}
+            {"in": source, "pointer": pointer(*where[1:]), "detail": error.get("msg", "")}
         )
     return problem(
         422,
@@ -117,6 +130,11 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode: a request that does not fit the schema.
+        return problem(
+            422, "request-invalid", "Request invalid", "the request body is not valid JSON text"
+        )
     title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
     kind = title.lower().replace(" ", "-")
@@ -131,10 +149,3 @@ _HTTP_TITLES = {
     413: "Content too large",
     415: "Unsupported media type",
 }
-
-
-async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    # Logged by the request middleware by type only; the text could quote a value.
-    return problem(
-        500, "internal-error", "Internal error", "the server could not complete the request"
-    )

@@ -6,6 +6,7 @@ denial is recorded with `record_always`, so it is audited even though the operat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,12 @@ from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
+_SUBJECT_ID = re.compile(r"sub_[a-z2-7]{26}")
+
+
+def is_subject_id(text: str) -> bool:
+    """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
+    return _SUBJECT_ID.fullmatch(text) is not None
 
 
 class ConsentCheck(Protocol):
@@ -193,7 +200,7 @@ class Vault:
             if name in self._required:
                 raise ValidationFailed(name, "is required and cannot be removed")
         prepared = self._validate({k: v for k, v in values.items() if v is not None}, partial=True)
-        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        found = self._load(uow, subject_id)
         if found is None:
             raise self._missing(uow, subject_id)
         dek = self._unwrap(found.key)
@@ -243,7 +250,7 @@ class Vault:
             ConsentNotActive, SubjectNotFound, SubjectErased: each audited as a denial.
         """
         grant = self._authorize(uow, actor, "subject.read", purpose, fields, subject_id=subject_id)
-        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        found = self._load(uow, subject_id)
         if found is None:
             raise self._missing(uow, subject_id, grant)
         if grant.needs_consent:
@@ -266,7 +273,7 @@ class Vault:
         """
         grant = self._authorize(uow, actor, "subject.read", purpose, fields)
         unique = list(dict.fromkeys(subject_ids))
-        records = repository.load_records(uow.conn, unique)
+        records = repository.load_records(uow.conn, [s for s in unique if is_subject_id(s)])
         now = self._clock.now()
         result: dict[str, Record] = {}
         for subject_id in unique:
@@ -320,7 +327,7 @@ class Vault:
             SubjectNotFound, SubjectErased.
         """
         require(uow, self.datamap, actor, Permission.SUBJECTS_ERASE, "subject.erase")
-        found = repository.load_records(uow.conn, [subject_id]).get(subject_id)
+        found = self._load(uow, subject_id)
         if found is None:
             raise self._missing(uow, subject_id)
         digests = record.unpack(found.digests)
@@ -371,6 +378,12 @@ class Vault:
             if index is not None
         }
         return plaintexts, digests
+
+    @staticmethod
+    def _load(uow: UnitOfWork, subject_id: str) -> repository.SealedRecord | None:
+        if not is_subject_id(subject_id):
+            return None
+        return repository.load_records(uow.conn, [subject_id]).get(subject_id)
 
     def _unwrap(self, key: repository.KeyRow) -> DataKey:
         material = self._keys.unwrap(
@@ -434,11 +447,8 @@ class Vault:
         self, uow: UnitOfWork, subject_id: str, grant: _Grant | None = None
     ) -> TutelaError:
         """SubjectErased or SubjectNotFound; audited as a denial when a grant is given."""
-        error: TutelaError = (
-            SubjectErased(subject_id)
-            if repository.erased_among(uow.conn, [subject_id])
-            else SubjectNotFound(subject_id)
-        )
+        erased = is_subject_id(subject_id) and repository.erased_among(uow.conn, [subject_id])
+        error: TutelaError = SubjectErased(subject_id) if erased else SubjectNotFound(subject_id)
         if grant is not None:
             uow.record_always(grant.event(subject_id, "denied", error))
         return error

@@ -117,6 +117,10 @@ def _text(name: str, spec: FieldSpec, raw: object, kind: str) -> str:
         raise ValidationFailed(name, f"is longer than {limit} characters")
     if _CONTROL.search(text):
         raise ValidationFailed(name, "contains control characters")
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValidationFailed(name, "is not valid Unicode text") from None
     return text
 
 

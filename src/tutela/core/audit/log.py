@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from sqlalchemy import Connection
 
@@ -30,7 +32,8 @@ class AuditLog:
             return None
         repository.lock_chain(conn)
         last_seq, last_mac = repository.last_link(conn)
-        entries = link(self._key, last_seq, last_mac, self._clock.now(), events)
+        safe = [_storable(e) for e in events]
+        entries = link(self._key, last_seq, last_mac, self._clock.now(), safe)
         repository.insert_entries(conn, entries)
         return Head(entries[-1].seq, entries[-1].mac)
 
@@ -98,3 +101,26 @@ class AuditLog:
 
     def close(self) -> None:
         self._head_file.close()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Column widths of audit_entry (models.py): a refused request may name anything.
+_WIDTHS = {"actor": 128, "role": 64, "action": 64, "subject_id": 64, "purpose": 64, "detail": 256}
+
+
+def _clean(text: str | None, width: int) -> str | None:
+    if text is None:
+        return None
+    text = _CONTROL.sub("\ufffd", text).encode("utf-8", "replace").decode()
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def _storable(event: AuditEvent) -> AuditEvent:
+    """The event as it can be stored on any backend: no control characters or unencodable
+    text, nothing wider than its column. Names that came from a request (an unknown purpose
+    or subject id) are recorded, not trusted."""
+    changes: dict[str, object] = {
+        name: _clean(getattr(event, name), width) for name, width in _WIDTHS.items()
+    }
+    changes["fields"] = tuple(_clean(f, 63) or "" for f in event.fields)
+    return replace(event, **changes)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC
 
 from sqlalchemy import Connection, func, insert, select, text
 
@@ -101,4 +102,5 @@ def _to_entry(row: object) -> ChainedEntry:
         purpose=r["purpose"],
         detail=r["detail"],
     )
-    return ChainedEntry(r["seq"], r["at"], event, bytes(r["prev_mac"]), bytes(r["mac"]))
+    at = r["at"] if r["at"].tzinfo else r["at"].replace(tzinfo=UTC)  # SQLite keeps no offset
+    return ChainedEntry(r["seq"], at, event, bytes(r["prev_mac"]), bytes(r["mac"]))

@@ -1,0 +1,287 @@
+"""Who may call what: every operation of the app's OpenAPI against every kind of credential
+and every role of the example data map, on SQLite and PostgreSQL.
+
+The expectation table is explicit (not derived from the data map), and the operations are
+enumerated from `app.openapi()`: a route added without a row here fails these tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from api_support import ROLES, Key, assert_problem, bearer, entries_after, issue, last_seq
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tutela import Tutela
+from tutela.testing import PiiCanary
+
+WRITERS = frozenset({"support", "admin"})
+ADMIN = frozenset({"admin"})
+ANY_ROLE = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """`allowed`: roles that succeed (None: public, no key needed); `ok`: their status;
+    `action`: what the audit log records for the call, allowed or denied (None: nothing)."""
+
+    allowed: frozenset[str] | None
+    ok: int
+    action: str | None
+
+
+EXPECTED: dict[tuple[str, str], Expect] = {
+    ("POST", "/v1/subjects"): Expect(WRITERS, 201, "subject.add"),
+    ("POST", "/v1/subjects:import"): Expect(WRITERS, 200, "subject.add"),
+    ("PATCH", "/v1/subjects/{subject_id}"): Expect(WRITERS, 200, "subject.update"),
+    ("DELETE", "/v1/subjects/{subject_id}"): Expect(ADMIN, 204, "subject.erase"),
+    # read and find for purpose order_fulfilment: its roles are support and admin
+    ("GET", "/v1/subjects/{subject_id}"): Expect(WRITERS, 200, "subject.read"),
+    ("POST", "/v1/subjects:find"): Expect(WRITERS, 200, "subject.find"),
+    ("GET", "/v1/datamap"): Expect(ANY_ROLE, 200, None),
+    ("GET", "/v1/audit"): Expect(ADMIN, 200, "audit.read"),
+    ("POST", "/v1/audit:verify"): Expect(ADMIN, 200, "audit.verify"),
+    ("POST", "/v1/keys:rotate"): Expect(ADMIN, 200, "keys.rotate"),
+    ("GET", "/healthz"): Expect(None, 200, None),
+    ("GET", "/readyz"): Expect(None, 200, None),
+}
+
+
+def operations(app: FastAPI) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+class Caller:
+    """Sends one well-formed request per operation: a fresh subject for subject routes, canary
+    values in every body (so any echo into logs or audit rows fails the test)."""
+
+    def __init__(self, client: TestClient, tutela: Tutela, canary: PiiCanary) -> None:
+        self.client, self.tutela, self.canary = client, tutela, canary
+        self._n = itertools.count()
+
+    def customer(self) -> dict[str, Any]:
+        return self.canary.customer(next(self._n))
+
+    def prepare(self, method: str, path: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """URL and request arguments; the subject (if any) exists before the call."""
+        record = self.customer()
+        url = path.replace("{subject_id}", self.tutela.add(record))
+        kwargs: dict[str, Any] = {}
+        if (method, path) == ("POST", "/v1/subjects"):
+            kwargs["json"] = self.customer()
+        elif path == "/v1/subjects:import":
+            lines = "\n".join(json.dumps(self.customer()) for _ in range(2))
+            kwargs["content"] = lines.encode()
+            kwargs["headers"] = {"Content-Type": "application/x-ndjson"}
+        elif (method, path) == ("GET", "/v1/subjects/{subject_id}"):
+            kwargs["params"] = {"purpose": "order_fulfilment"}
+        elif method == "PATCH":
+            kwargs["json"] = {"name": self.customer()["name"]}
+        elif path == "/v1/subjects:find":
+            value = record["email"]
+            kwargs["json"] = {"field": "email", "value": value, "purpose": "order_fulfilment"}
+        return url, kwargs, record
+
+    def send(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[httpx.Response, list[Any], dict[str, Any]]:
+        """The response, the audit entries the call left, and the subject's record."""
+        url, kwargs, record = self.prepare(method, path)
+        before = last_seq(self.tutela)
+        response = self.client.request(
+            method, url, headers={**kwargs.pop("headers", {}), **headers}, **kwargs
+        )
+        return response, entries_after(self.tutela, before), record
+
+
+@pytest.fixture
+def caller(client: TestClient, tutela: Tutela, canary: PiiCanary) -> Caller:
+    return Caller(client, tutela, canary)
+
+
+def test_the_table_covers_every_operation_of_the_api(app: FastAPI) -> None:
+    """A new route without an expectation here must fail the suite, not go untested."""
+    assert set(operations(app)) == set(EXPECTED)
+
+
+# -- no usable key ---------------------------------------------------------------------------
+
+
+def _unknown_key() -> str:
+    return f"tk_{'a' * 26}_{secrets.token_urlsafe(32)}"
+
+
+def _wrong_secret(tutela: Tutela) -> str:
+    real = issue(tutela, "admin").text
+    return real.rsplit("_", 1)[0] + "_" + secrets.token_urlsafe(32)
+
+
+def _expired(tutela: Tutela) -> str:
+    key = issue(tutela, "admin", expires_in=timedelta(milliseconds=1))
+    time.sleep(0.01)
+    return key.text
+
+
+def _revoked(tutela: Tutela) -> str:
+    key = issue(tutela, "admin")
+    tutela.revoke_api_key(key.id)
+    return key.text
+
+
+NO_KEY: dict[str, Callable[[Tutela], dict[str, str]]] = {
+    "none": lambda t: {},
+    "empty-bearer": lambda t: {"Authorization": "Bearer "},
+    "other-scheme": lambda t: {"Authorization": f"Basic {issue(t, 'admin').text}"},
+    "malformed": lambda t: bearer("not-a-tutela-key"),
+    "unknown": lambda t: bearer(_unknown_key()),
+    "wrong-secret": lambda t: bearer(_wrong_secret(t)),
+    "expired": lambda t: bearer(_expired(t)),
+    "revoked": lambda t: bearer(_revoked(t)),
+}
+
+
+@pytest.mark.parametrize("credential", list(NO_KEY))
+def test_without_a_usable_key_every_v1_route_is_401_and_health_is_200(
+    credential: str, app: FastAPI, caller: Caller, tutela: Tutela
+) -> None:
+    """No key, a bad one, an expired or a revoked one: 401 with a Bearer challenge on every
+    `/v1` operation, and the call reaches nothing (no audit entry, nothing stored)."""
+    headers = NO_KEY[credential](tutela)
+    wrong = []
+    for method, path in operations(app):
+        response, entries, _ = caller.send(method, path, headers)
+        expect = EXPECTED.get((method, path))
+        if expect is None:
+            wrong.append((method, path, "no expectation"))
+        elif expect.allowed is None:
+            if response.status_code != expect.ok:
+                wrong.append((method, path, response.status_code))
+        else:
+            if response.status_code != 401:
+                wrong.append((method, path, response.status_code))
+                continue
+            assert_problem(response, 401)
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+            assert entries == [], (method, path, entries)
+            secret = headers.get("Authorization", "").partition(" ")[2]
+            assert not secret or secret not in response.text
+    assert wrong == []
+
+
+def test_malformed_unknown_and_wrong_secret_keys_get_one_answer(
+    client: TestClient, tutela: Tutela
+) -> None:
+    """Nothing tells an attacker whether a key id exists or only its secret is wrong."""
+    bodies = [
+        client.get("/v1/datamap", headers=NO_KEY[kind](tutela)).json()
+        for kind in ("malformed", "unknown", "wrong-secret")
+    ]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["type"] == "urn:tutela:problem:api-key-invalid"
+
+
+# -- one key per role ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_its_permissions_and_purposes_allow(
+    role: str, app: FastAPI, caller: Caller, keys: dict[str, Key]
+) -> None:
+    """Allowed: the success status and audit entries naming the key id. Refused: 403
+    problem+json and a `denied` audit entry for the key id, role and action."""
+    key = keys[role]
+    wrong = []
+    for method, path in operations(app):
+        response, entries, _ = caller.send(method, path, key.headers)
+        expect = EXPECTED.get((method, path))
+        if expect is None:
+            wrong.append((method, path, "no expectation"))
+            continue
+        for entry in entries:
+            assert key.text not in repr(entry)
+            assert key.text.rsplit("_", 1)[1] not in repr(entry)
+        allowed = expect.allowed is None or role in expect.allowed
+        if allowed:
+            if response.status_code != expect.ok:
+                wrong.append((method, path, response.status_code, response.text))
+                continue
+            assert all(e.event.actor == key.id for e in entries), (method, path, entries)
+            if expect.action:
+                assert (expect.action, "ok") in {(e.event.action, e.event.outcome) for e in entries}
+        else:
+            if response.status_code != 403:
+                wrong.append((method, path, response.status_code, response.text))
+                continue
+            assert_problem(response, 403)
+            assert [
+                (e.event.actor, e.event.role, e.event.action, e.event.outcome) for e in entries
+            ] == [(key.id, role, expect.action, "denied")], (method, path)
+    assert wrong == []
+
+
+def test_allowed_calls_record_the_key_id_never_the_key_text(
+    client: TestClient, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    """The audit actor of an API call is the key's id (`key_…`), so the log names who acted
+    without holding a credential."""
+    key = keys["support"]
+    before = last_seq(tutela)
+    created = client.post("/v1/subjects", json=canary.customer(), headers=key.headers)
+    assert created.status_code == 201
+    sid = created.json()["id"]
+    read = client.get(
+        f"/v1/subjects/{sid}", params={"purpose": "order_fulfilment"}, headers=key.headers
+    )
+    assert read.status_code == 200
+    assert read.json()["values"]["email"].startswith("c***@")  # support's mask applies
+    entries = entries_after(tutela, before)
+    assert [(e.event.action, e.event.subject_id) for e in entries] == [
+        ("subject.add", sid),
+        ("subject.read", sid),
+    ]
+    assert {e.event.actor for e in entries} == {key.id}
+    assert key.id.startswith("key_")
+    assert all(key.text not in repr(e) for e in entries)
+
+
+def test_a_revoked_key_stops_working_at_once(client: TestClient, tutela: Tutela) -> None:
+    """Revocation takes effect on the next request (no cached authentication)."""
+    key = issue(tutela, "admin")
+    assert client.get("/v1/datamap", headers=key.headers).status_code == 200
+    tutela.revoke_api_key(key.id)
+    body = assert_problem(client.get("/v1/datamap", headers=key.headers), 401)
+    assert body["type"] == "urn:tutela:problem:api-key-revoked"
+
+
+def test_find_follows_the_roles_of_the_purpose_asked_for(
+    client: TestClient, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    """`:find` is gated by the purpose in the body: fraud may search for fraud_prevention but
+    not for order_fulfilment, and support the other way round."""
+    record = canary.customer()
+    sid = tutela.add(record)
+
+    def find(role: str, purpose: str) -> httpx.Response:
+        body = {"field": "email", "value": record["email"], "purpose": purpose}
+        return client.post("/v1/subjects:find", json=body, headers=keys[role].headers)
+
+    assert find("fraud", "fraud_prevention").json()["ids"] == [sid]
+    assert find("support", "order_fulfilment").json()["ids"] == [sid]
+    assert_problem(find("fraud", "order_fulfilment"), 403)
+    assert_problem(find("support", "fraud_prevention"), 403)
+    assert_problem(find("finance", "tax_records"), 403)  # email is not a tax_records field
