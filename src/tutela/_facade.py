@@ -378,6 +378,11 @@ class Tutela:
             require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.revoke")
             apikeys.revoke(uow, self.clock, key_id, who)
 
+    def require(self, actor: Actor, permission: Permission, action: str) -> None:
+        """Refuse early (audited) if the actor's role lacks `permission`, e.g. before parsing
+        a large import. The operations check again themselves."""
+        self._require(actor, permission, action)
+
     def _require(
         self, actor: Actor, permission: Permission, action: str, *, record: bool = False
     ) -> None:

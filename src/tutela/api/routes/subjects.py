@@ -17,6 +17,7 @@ from tutela.api.schemas import (
     SubjectUpdated,
     SubjectValues,
 )
+from tutela.datamap import Permission
 from tutela.vault.importing import parse_json_lines
 
 router = APIRouter(prefix="/v1", tags=["subjects"])
@@ -52,6 +53,7 @@ def create_subject(values: Values, actor: CurrentActor, vault: VaultDep) -> Subj
 )
 async def import_subjects(request: Request, actor: CurrentActor, vault: VaultDep) -> ImportResult:
     """Bulk create from JSON lines in one transaction; a bad row names its line and field."""
+    await run_in_threadpool(vault.require, actor, Permission.SUBJECTS_WRITE, "subject.add")
     rows = parse_json_lines(await request.body())
     ids = await run_in_threadpool(vault.add_many, rows, actor=actor)
     return ImportResult(stored=len(ids), ids=ids)
