@@ -21,7 +21,7 @@ from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, Veri
 from tutela.core.crypto import BlindIndex, KeyProvider
 from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
-from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite
+from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite, write_lock_for
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import (
     AppliedDataMap,
@@ -74,6 +74,8 @@ class Tutela:
             sqlite_cache_mb=settings.sqlite_cache_mb,
         )
         self._checkpointer = WalCheckpointer(self.engine)
+        self._write_lock = write_lock_for(self.engine)
+        self._auth_cache = apikeys.AuthCache(ttl=settings.api_key_cache_seconds)
         try:
             if check_schema and not migrations.is_current(self.engine):
                 raise SchemaOutdated("the database schema is not current: run 'tutela migrate'")
@@ -137,6 +139,8 @@ class Tutela:
 
     def close(self) -> None:
         self._checkpointer.stop()
+        if self._write_lock is not None:
+            self._write_lock.close()
         self.audit.close()
         self.engine.dispose()
 
@@ -151,9 +155,17 @@ class Tutela:
     ) -> None:
         self.close()
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A transaction with its audit events; for code that combines several calls."""
-        return UnitOfWork(self.engine, self.audit)
+    def unit_of_work(self, *, read: bool = False) -> UnitOfWork:
+        """A transaction with its audit events; for code that combines several calls.
+
+        `read=True` for work that only reads (and audits): see `core/uow.py`.
+        """
+        return UnitOfWork(self.engine, self.audit, write_lock=self._write_lock, read=read)
+
+    @property
+    def inline_io(self) -> bool:
+        """True when calls are short and local (SQLite): an event loop may run them itself."""
+        return is_sqlite(self.engine)
 
     @property
     def datamap(self) -> DataMap:
@@ -220,7 +232,7 @@ class Tutela:
         actor_id: str = SDK,
     ) -> Record:
         """A subject's values for a purpose, as the role may see them (audited)."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read=True) as uow:
             return self.vault.read(
                 uow, subject_id, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -234,7 +246,7 @@ class Tutela:
         role: str,
         actor_id: str = SDK,
     ) -> dict[str, Record]:
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read=True) as uow:
             return self.vault.read_many(
                 uow, subject_ids, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -243,7 +255,7 @@ class Tutela:
         self, field: str, value: Any, *, purpose: str, role: str, actor_id: str = SDK
     ) -> list[str]:
         """Ids of subjects whose searchable `field` equals `value`; decrypts nothing."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read=True) as uow:
             return self.vault.find(uow, field, value, purpose=purpose, actor=Actor(actor_id, role))
 
     def erase(self, subject_id: str, *, actor: Actor | None = None) -> None:
@@ -341,8 +353,14 @@ class Tutela:
         Raises:
             ApiKeyInvalid, ApiKeyExpired, ApiKeyRevoked.
         """
+        now = self.clock.now()
+        cached = self._auth_cache.get(key_text, now)
+        if cached is not None:
+            return cached
         with self.engine.connect() as conn:
-            return apikeys.authenticate(conn, key_text, self.clock.now())
+            actor, expires_at = apikeys.authenticate(conn, key_text, now)
+        self._auth_cache.put(key_text, actor, expires_at, now)
+        return actor
 
     def create_api_key(
         self,
@@ -377,6 +395,7 @@ class Tutela:
         with self.unit_of_work() as uow:
             require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.revoke")
             apikeys.revoke(uow, self.clock, key_id, who)
+        self._auth_cache.forget(key_id)
 
     def require(self, actor: Actor, permission: Permission, action: str) -> None:
         """Refuse early (audited) if the actor's role lacks `permission`, e.g. before parsing
@@ -388,7 +407,7 @@ class Tutela:
     ) -> None:
         """Check a permission in a unit of work of its own (the denial is audited); with
         `record`, audit the permitted action too."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(read=True) as uow:
             require(uow, self.datamap, actor, permission, action)
             if record:
                 uow.record(AuditEvent(actor=actor.id, role=actor.role, action=action))

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         default="6000/minute",
         description="Requests per API key, as the `limits` notation (per server process).",
     )
+    api_key_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a process trusts a key it checked; revocations made by another "
+        "process take effect within this time.",
+    )
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."
     )

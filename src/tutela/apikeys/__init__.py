@@ -1,5 +1,12 @@
 """API keys: each carries a role for the purpose checks and is the audit actor of its calls."""
 
-from tutela.apikeys.service import ApiKeyInfo, authenticate, create, list_keys, revoke
+from tutela.apikeys.service import (
+    ApiKeyInfo,
+    AuthCache,
+    authenticate,
+    create,
+    list_keys,
+    revoke,
+)
 
-__all__ = ["ApiKeyInfo", "authenticate", "create", "list_keys", "revoke"]
+__all__ = ["ApiKeyInfo", "AuthCache", "authenticate", "create", "list_keys", "revoke"]

@@ -121,8 +121,9 @@ def revoke(uow: UnitOfWork, clock: Clock, key_id: str, actor: Actor) -> None:
     uow.record(AuditEvent(actor=actor.id, role=actor.role, action="apikey.revoke", detail=key_id))
 
 
-def authenticate(conn: Connection, key_text: str, now: datetime) -> Actor:
-    """The actor a presented key stands for: its id (for the audit log) and its role.
+def authenticate(conn: Connection, key_text: str, now: datetime) -> tuple[Actor, datetime | None]:
+    """The actor a presented key stands for (its id for the audit log, its role) and when the
+    key expires.
 
     Raises:
         ApiKeyInvalid, ApiKeyExpired, ApiKeyRevoked.
@@ -139,4 +140,35 @@ def authenticate(conn: Connection, key_text: str, now: datetime) -> Actor:
         raise ApiKeyRevoked(key_id)
     if info.expires_at is not None and info.expires_at <= now:
         raise ApiKeyExpired(key_id)
-    return Actor(key_id, row.role)
+    return Actor(key_id, row.role), info.expires_at
+
+
+class AuthCache:
+    """Keys authenticated in the last `ttl` seconds, so a busy client costs no lookup per call.
+
+    A revocation made through this process is seen at once (`forget`); one made by another
+    process sharing the database within `ttl`. An entry never outlives its key's expiry.
+    Entries are keyed by a hash of the key text, never the text itself.
+    """
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 10_000) -> None:
+        self._ttl = timedelta(seconds=ttl)
+        self._max = max_entries
+        self._entries: dict[bytes, tuple[Actor, datetime]] = {}
+
+    def get(self, key_text: str, now: datetime) -> Actor | None:
+        entry = self._entries.get(_digest(key_text))
+        if entry is None or entry[1] <= now:
+            return None
+        return entry[0]
+
+    def put(self, key_text: str, actor: Actor, expires_at: datetime | None, now: datetime) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        until = now + self._ttl
+        self._entries[_digest(key_text)] = (actor, min(until, expires_at) if expires_at else until)
+
+    def forget(self, key_id: str) -> None:
+        for digest, (actor, _) in list(self._entries.items()):
+            if actor.id == key_id:
+                self._entries.pop(digest, None)

@@ -5,26 +5,44 @@ On success the events are chained at the end of the same transaction (one lock, 
 any number of entries: group commit). On failure the work is rolled back, but denials are
 still written, in a transaction of their own: a refused read is audited even though it did
 nothing else.
+
+On SQLite a *read* unit of work reads in a snapshot (no write lock) and then appends its audit
+entries in a short write transaction, committed before the caller gets the values: readers do
+not queue behind each other for the database's single write lock, and every read is still
+audited before it is answered. Write transactions take the home's `WriteLock` first, which
+queues writers in the kernel instead of SQLite's sleeping busy handler.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
 from tutela.core.audit import AuditEvent, AuditLog
+from tutela.core.storage.engine import BEGIN_OPTION, is_sqlite
 
 
 class UnitOfWork:
     """`with UnitOfWork(engine, audit) as uow: …` then `uow.conn` for repository calls."""
 
-    def __init__(self, engine: Engine, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        audit: AuditLog,
+        *,
+        write_lock: AbstractContextManager[object] | None = None,
+        read: bool = False,
+    ) -> None:
         self._engine = engine
         self._audit = audit
+        self._lock = write_lock or nullcontext()
+        self._snapshot = read and is_sqlite(engine)
         self._events: list[AuditEvent] = []
         self._kept_on_failure: list[AuditEvent] = []
         self._conn: Connection | None = None
+        self._locked = False
 
     @property
     def conn(self) -> Connection:
@@ -41,9 +59,23 @@ class UnitOfWork:
         self._kept_on_failure.append(event)
 
     def __enter__(self) -> UnitOfWork:
-        self._conn = self._engine.connect()
-        self._conn.begin()
+        conn = self._engine.connect()
+        self._conn = conn
+        if self._snapshot:
+            conn.execution_options(**{BEGIN_OPTION: "BEGIN"}).begin()
+        else:
+            self._begin_write(conn)
         return self
+
+    def _begin_write(self, conn: Connection) -> None:
+        self._lock.__enter__()
+        self._locked = True
+        conn.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"}).begin()
+
+    def _end_write(self) -> None:
+        if self._locked:
+            self._locked = False
+            self._lock.__exit__(None, None, None)
 
     def __exit__(
         self,
@@ -54,18 +86,26 @@ class UnitOfWork:
         conn = self.conn
         try:
             if exc_type is None:
-                head = self._audit.append(conn, [*self._events, *self._kept_on_failure])
+                events = [*self._events, *self._kept_on_failure]
+            else:
+                events = self._kept_on_failure
+                conn.rollback()
+            if self._snapshot and exc_type is None:
+                conn.commit()  # end the read snapshot; the entries go in a write transaction
+            if events:
+                if not conn.in_transaction():
+                    self._begin_write(conn)
+                head = self._audit.append(conn, events)
                 conn.commit()
+                self._end_write()
                 self._audit.checkpoint(head)
-                return
-            conn.rollback()
-            if self._kept_on_failure:
-                conn.begin()
-                head = self._audit.append(conn, self._kept_on_failure)
+            elif conn.in_transaction():
                 conn.commit()
-                self._audit.checkpoint(head)
         finally:
-            conn.close()
-            self._conn = None
-            self._events.clear()
-            self._kept_on_failure.clear()
+            try:
+                conn.close()
+            finally:
+                self._end_write()
+                self._conn = None
+                self._events.clear()
+                self._kept_on_failure.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from tutela.api.auth import VaultDep
 from tutela.api.problems import problem
@@ -13,7 +14,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """Liveness: no database access."""
     return Health(status="ok")
 
@@ -23,9 +24,9 @@ def healthz() -> Health:
     response_model=Health,
     responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}},
 )
-def readyz(vault: VaultDep) -> Health | JSONResponse:
+async def readyz(vault: VaultDep) -> Health | JSONResponse:
     """Readiness: the database answers, its schema is current and the keys unlock."""
-    checks = vault.readiness()
+    checks = await run_in_threadpool(vault.readiness)
     if all(v == "ok" for v in checks.values()):
         return Health(status="ready", checks=checks)
     failing = ", ".join(k for k, v in checks.items() if v != "ok")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from tutela.api.auth import CurrentActor, VaultDep
+from tutela.api.auth import CallerDep, call
 from tutela.api.routes import AUTHED, problems
 from tutela.api.schemas import (
     FindRequest,
@@ -34,9 +34,10 @@ Values = Annotated[
 @router.post(
     "/subjects", status_code=201, response_model=SubjectCreated, responses=problems(*AUTHED, 413)
 )
-def create_subject(values: Values, actor: CurrentActor, vault: VaultDep) -> SubjectCreated:
+async def create_subject(values: Values, caller: CallerDep) -> SubjectCreated:
     """Store a new subject's values, each sealed under the subject's own key."""
-    return SubjectCreated(id=vault.add(values, actor=actor))
+    vault, actor = caller.vault, caller.actor
+    return SubjectCreated(id=await call(vault, vault.add, values, actor=actor))
 
 
 @router.post(
@@ -51,8 +52,9 @@ def create_subject(values: Values, actor: CurrentActor, vault: VaultDep) -> Subj
         }
     },
 )
-async def import_subjects(request: Request, actor: CurrentActor, vault: VaultDep) -> ImportResult:
+async def import_subjects(request: Request, caller: CallerDep) -> ImportResult:
     """Bulk create from JSON lines in one transaction; a bad row names its line and field."""
+    vault, actor = caller.vault, caller.actor
     await run_in_threadpool(vault.require, actor, Permission.SUBJECTS_WRITE, "subject.add")
     rows = parse_json_lines(await request.body())
     ids = await run_in_threadpool(vault.add_many, rows, actor=actor)
@@ -62,29 +64,32 @@ async def import_subjects(request: Request, actor: CurrentActor, vault: VaultDep
 @router.get(
     "/subjects/{subject_id}", response_model=SubjectValues, responses=problems(*AUTHED, 404)
 )
-def read_subject(
+async def read_subject(
     subject_id: SubjectId,
     purpose: Annotated[str, Query(min_length=1, max_length=63)],
-    actor: CurrentActor,
-    vault: VaultDep,
+    caller: CallerDep,
     fields: Annotated[
         str | None, Query(max_length=2000, description="Comma-separated field names.")
     ] = None,
 ) -> SubjectValues:
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
+    vault, actor = caller.vault, caller.actor
     names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-    values = vault.read(subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id)
+    values = await call(
+        vault, vault.read, subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id
+    )
     return SubjectValues(id=subject_id, purpose=purpose, values=values)
 
 
 @router.patch(
     "/subjects/{subject_id}", response_model=SubjectUpdated, responses=problems(*AUTHED, 404, 413)
 )
-def update_subject(
-    subject_id: SubjectId, values: Values, actor: CurrentActor, vault: VaultDep
+async def update_subject(
+    subject_id: SubjectId, values: Values, caller: CallerDep
 ) -> SubjectUpdated:
     """Replace some values (rectification); `null` removes a value."""
-    vault.update(subject_id, values, actor=actor)
+    vault, actor = caller.vault, caller.actor
+    await call(vault, vault.update, subject_id, values, actor=actor)
     return SubjectUpdated(id=subject_id, updated=sorted(values))
 
 
@@ -94,16 +99,24 @@ def update_subject(
     response_class=Response,
     responses=problems(*AUTHED, 404),
 )
-def erase_subject(subject_id: SubjectId, actor: CurrentActor, vault: VaultDep) -> Response:
+async def erase_subject(subject_id: SubjectId, caller: CallerDep) -> Response:
     """Erase: the subject's key and values are destroyed; cannot be undone."""
-    vault.erase(subject_id, actor=actor)
+    vault, actor = caller.vault, caller.actor
+    await call(vault, vault.erase, subject_id, actor=actor)
     return Response(status_code=204)
 
 
 @router.post("/subjects:find", response_model=FindResult, responses=problems(*AUTHED, 413))
-def find_subjects(query: FindRequest, actor: CurrentActor, vault: VaultDep) -> FindResult:
+async def find_subjects(query: FindRequest, caller: CallerDep) -> FindResult:
     """Ids of subjects whose searchable field equals the value; nothing is decrypted."""
-    ids = vault.find(
-        query.field, query.value, purpose=query.purpose, role=actor.role, actor_id=actor.id
+    vault, actor = caller.vault, caller.actor
+    ids = await call(
+        vault,
+        vault.find,
+        query.field,
+        query.value,
+        purpose=query.purpose,
+        role=actor.role,
+        actor_id=actor.id,
     )
     return FindResult(field=query.field, ids=ids)

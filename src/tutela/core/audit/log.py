@@ -109,8 +109,8 @@ _WIDTHS = {"actor": 128, "role": 64, "action": 64, "subject_id": 64, "purpose": 
 
 
 def _clean(text: str | None, width: int) -> str | None:
-    if text is None:
-        return None
+    if text is None or (len(text) <= width and text.isascii() and text.isprintable()):
+        return text
     text = _CONTROL.sub("\ufffd", text).encode("utf-8", "replace").decode()
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 

@@ -7,9 +7,12 @@ taking the write lock up front avoids the deadlock of two readers upgrading at o
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -81,12 +84,59 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int, cache_mb: i
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight on the driver: this runs once per operation (see raw.py for why).
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        statement = conn.get_execution_options().get(BEGIN_OPTION, "BEGIN IMMEDIATE")
+        conn.connection.driver_connection.execute(statement)
 
     return engine
 
 
 AUTOCHECKPOINT_PAGES = 16_384
+# Execution option naming the BEGIN a SQLite transaction starts with ("BEGIN" for snapshots).
+BEGIN_OPTION = "tutela_begin"
+
+
+class WriteLock:
+    """Serialises this home's SQLite writers: threads by a mutex, processes by `flock`.
+
+    Waiting writers are woken the moment the lock is free, where SQLite's own busy handler
+    sleeps 1, 2, 5 … 100 ms between tries: under concurrent requests that sleep, not the
+    work, would set the pace.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriteLock:
+        self._mutex.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def write_lock_for(engine: Engine) -> WriteLock | None:
+    """The lock for a SQLite file engine (next to the database file); None otherwise."""
+    if not is_sqlite(engine) or not engine.url.database:
+        return None
+    return WriteLock(Path(engine.url.database + ".lock"))
 
 
 class WalCheckpointer:
