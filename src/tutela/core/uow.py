@@ -11,6 +11,9 @@ entries in a short write transaction, committed before the caller gets the value
 not queue behind each other for the database's single write lock, and every read is still
 audited before it is answered. Write transactions take the home's `WriteLock` first, which
 queues writers in the kernel instead of SQLite's sleeping busy handler.
+
+The transaction starts when `conn` is first used, so work done before (validating, sealing)
+does not hold the lock.
 """
 
 from __future__ import annotations
@@ -43,11 +46,20 @@ class UnitOfWork:
         self._kept_on_failure: list[AuditEvent] = []
         self._conn: Connection | None = None
         self._locked = False
+        self._open = False
 
     @property
     def conn(self) -> Connection:
-        if self._conn is None:
+        """The connection, in this unit's transaction (begun on first use)."""
+        if not self._open:
             raise RuntimeError("unit of work is not open")
+        if self._conn is None:
+            conn = self._engine.connect()
+            self._conn = conn
+            if self._snapshot:
+                conn.execution_options(**{BEGIN_OPTION: "BEGIN"}).begin()
+            else:
+                self._begin_write(conn)
         return self._conn
 
     def record(self, event: AuditEvent) -> None:
@@ -59,12 +71,7 @@ class UnitOfWork:
         self._kept_on_failure.append(event)
 
     def __enter__(self) -> UnitOfWork:
-        conn = self._engine.connect()
-        self._conn = conn
-        if self._snapshot:
-            conn.execution_options(**{BEGIN_OPTION: "BEGIN"}).begin()
-        else:
-            self._begin_write(conn)
+        self._open = True
         return self
 
     def _begin_write(self, conn: Connection) -> None:
@@ -83,29 +90,34 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn = self.conn
+        failed = exc_type is not None
+        events = list(self._kept_on_failure) if failed else [*self._events, *self._kept_on_failure]
         try:
-            if exc_type is None:
-                events = [*self._events, *self._kept_on_failure]
-            else:
-                events = self._kept_on_failure
-                conn.rollback()
-            if self._snapshot and exc_type is None:
-                conn.commit()  # end the read snapshot; the entries go in a write transaction
-            if events:
-                if not conn.in_transaction():
-                    self._begin_write(conn)
-                head = self._audit.append(conn, events)
-                conn.commit()
-                self._end_write()
-                self._audit.checkpoint(head)
-            elif conn.in_transaction():
-                conn.commit()
+            if self._conn is not None:
+                if failed:
+                    self._conn.rollback()
+                elif self._snapshot:
+                    self._conn.commit()  # end the read snapshot; entries need a write
+            if not events:
+                if self._conn is not None and self._conn.in_transaction():
+                    self._conn.commit()
+                return
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            conn = self._conn
+            if not conn.in_transaction():
+                self._begin_write(conn)
+            head = self._audit.append(conn, events)
+            conn.commit()
+            self._end_write()
+            self._audit.checkpoint(head)
         finally:
             try:
-                conn.close()
+                if self._conn is not None:
+                    self._conn.close()
             finally:
                 self._end_write()
                 self._conn = None
+                self._open = False
                 self._events.clear()
                 self._kept_on_failure.clear()
