@@ -28,6 +28,7 @@ pytest: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	scripts/ensure-postgres
 	$(BIN)/python bench/vault_throughput.py $(BENCH_ARGS)
+	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
