@@ -9,6 +9,7 @@ clock starts.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -408,3 +409,29 @@ def _with_search_path(url: str, schema: str) -> str:
     option = f"-csearch_path={schema}"
     options = f"{existing} {option}" if existing else option
     return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def bench_parser(description: str | None, quick_help: str) -> argparse.ArgumentParser:
+    """The options every bench script takes: --quick, --json, --backend, --require-postgres."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument(
+        "--json", action="store_true", help="also print all figures as one JSON object, last line"
+    )
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--require-postgres",
+        action="store_true",
+        help="fail (exit 2) instead of skipping PostgreSQL when it cannot be reached",
+    )
+    return parser
+
+
+def run_facts(benchmark: str, quick: bool) -> dict[str, Any]:
+    """What every result records about its run: which code, how loaded the machine was."""
+    return {
+        "benchmark": benchmark,
+        "quick": quick,
+        "revision": source_revision(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }

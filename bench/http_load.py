@@ -63,6 +63,7 @@ from _common import (
     SEED,
     PostgresUnavailableError,
     Timing,
+    bench_parser,
     chunks,
     emit_json,
     generate_customers,
@@ -71,8 +72,8 @@ from _common import (
     postgres_url,
     probe_postgres,
     redact,
+    run_facts,
     scratch_dir,
-    source_revision,
     tutela_home,
 )
 
@@ -658,22 +659,13 @@ def _ms(seconds: float | None) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="3 s per measure; under a minute")
-    parser.add_argument(
-        "--json", action="store_true", help="also print all figures as one JSON object, last line"
-    )
+    description = __doc__.split("\n\n")[0] if __doc__ else None
+    parser = bench_parser(description, "3 s per measure; under a minute")
     parser.add_argument(
         "--client",
         choices=("raw", "httpx"),
         default="raw",
         help="load generator: a lean HTTP/1.1 client (default) or httpx.AsyncClient",
-    )
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument(
-        "--require-postgres",
-        action="store_true",
-        help="fail (exit 2) instead of skipping PostgreSQL when it cannot be reached",
     )
     return parser.parse_args(argv)
 
@@ -685,10 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = Console(stderr=True, highlight=False)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     result: dict[str, Any] = {
-        "benchmark": "http_load",
-        "quick": args.quick,
-        "revision": source_revision(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        **run_facts("http_load", args.quick),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "workers": WORKERS,

@@ -42,6 +42,7 @@ from _common import (
     Figure,
     PostgresUnavailableError,
     Timing,
+    bench_parser,
     chunks,
     emit_json,
     generate_customers,
@@ -51,8 +52,8 @@ from _common import (
     probe_postgres,
     redact,
     render_table,
+    run_facts,
     scratch_dir,
-    source_revision,
     time_calls,
     tutela_home,
 )
@@ -281,18 +282,8 @@ def figures_for(timings: dict[str, Timing], baseline: Baseline, *, targets: bool
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="10,000 customers; under a minute")
-    parser.add_argument(
-        "--json", action="store_true", help="also print all figures as one JSON object, last line"
-    )
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument(
-        "--require-postgres",
-        action="store_true",
-        help="fail (exit 2) instead of skipping PostgreSQL when it cannot be reached",
-    )
-    return parser.parse_args(argv)
+    description = __doc__.splitlines()[0] if __doc__ else None
+    return bench_parser(description, "10,000 customers; under a minute").parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -302,10 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = Console(stderr=True, highlight=False)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     result: dict[str, Any] = {
-        "benchmark": "vault_throughput",
-        "quick": args.quick,
-        "revision": source_revision(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        **run_facts("vault_throughput", args.quick),
         "seed": SEED,
         "sizes": asdict(sizes),
         "python": platform.python_version(),
