@@ -155,12 +155,9 @@ class Tutela:
     ) -> None:
         self.close()
 
-    def unit_of_work(self, *, read: bool = False) -> UnitOfWork:
-        """A transaction with its audit events; for code that combines several calls.
-
-        `read=True` for work that only reads (and audits): see `core/uow.py`.
-        """
-        return UnitOfWork(self.engine, self.audit, write_lock=self._write_lock, read=read)
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction with its audit events; for code that combines several calls."""
+        return UnitOfWork(self.engine, self.audit, write_lock=self._write_lock)
 
     @property
     def inline_io(self) -> bool:
@@ -232,7 +229,7 @@ class Tutela:
         actor_id: str = SDK,
     ) -> Record:
         """A subject's values for a purpose, as the role may see them (audited)."""
-        with self.unit_of_work(read=True) as uow:
+        with self.unit_of_work() as uow:
             return self.vault.read(
                 uow, subject_id, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -246,7 +243,7 @@ class Tutela:
         role: str,
         actor_id: str = SDK,
     ) -> dict[str, Record]:
-        with self.unit_of_work(read=True) as uow:
+        with self.unit_of_work() as uow:
             return self.vault.read_many(
                 uow, subject_ids, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -255,7 +252,7 @@ class Tutela:
         self, field: str, value: Any, *, purpose: str, role: str, actor_id: str = SDK
     ) -> list[str]:
         """Ids of subjects whose searchable `field` equals `value`; decrypts nothing."""
-        with self.unit_of_work(read=True) as uow:
+        with self.unit_of_work() as uow:
             return self.vault.find(uow, field, value, purpose=purpose, actor=Actor(actor_id, role))
 
     def erase(self, subject_id: str, *, actor: Actor | None = None) -> None:
@@ -407,7 +404,7 @@ class Tutela:
     ) -> None:
         """Check a permission in a unit of work of its own (the denial is audited); with
         `record`, audit the permitted action too."""
-        with self.unit_of_work(read=True) as uow:
+        with self.unit_of_work() as uow:
             require(uow, self.datamap, actor, permission, action)
             if record:
                 uow.record(AuditEvent(actor=actor.id, role=actor.role, action=action))

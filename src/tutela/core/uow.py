@@ -6,11 +6,9 @@ any number of entries: group commit). On failure the work is rolled back, but de
 still written, in a transaction of their own: a refused read is audited even though it did
 nothing else.
 
-On SQLite a *read* unit of work reads in a snapshot (no write lock) and then appends its audit
-entries in a short write transaction, committed before the caller gets the values: readers do
-not queue behind each other for the database's single write lock, and every read is still
-audited before it is answered. Write transactions take the home's `WriteLock` first, which
-queues writers in the kernel instead of SQLite's sleeping busy handler.
+Every unit of work ends in an audit append, so on SQLite each one is a write transaction; it
+takes the home's `WriteLock` first, which queues writers in the kernel (woken the moment the
+lock is free) instead of SQLite's sleeping busy handler.
 
 The transaction starts when `conn` is first used, so work done before (validating, sealing)
 does not hold the lock.
@@ -24,7 +22,6 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.storage.engine import BEGIN_OPTION, is_sqlite
 
 
 class UnitOfWork:
@@ -36,12 +33,10 @@ class UnitOfWork:
         audit: AuditLog,
         *,
         write_lock: AbstractContextManager[object] | None = None,
-        read: bool = False,
     ) -> None:
         self._engine = engine
         self._audit = audit
         self._lock = write_lock or nullcontext()
-        self._snapshot = read and is_sqlite(engine)
         self._events: list[AuditEvent] = []
         self._kept_on_failure: list[AuditEvent] = []
         self._conn: Connection | None = None
@@ -54,12 +49,8 @@ class UnitOfWork:
         if not self._open:
             raise RuntimeError("unit of work is not open")
         if self._conn is None:
-            conn = self._engine.connect()
-            self._conn = conn
-            if self._snapshot:
-                conn.execution_options(**{BEGIN_OPTION: "BEGIN"}).begin()
-            else:
-                self._begin_write(conn)
+            self._conn = self._engine.connect()
+            self._begin_write(self._conn)
         return self._conn
 
     def record(self, event: AuditEvent) -> None:
@@ -77,7 +68,7 @@ class UnitOfWork:
     def _begin_write(self, conn: Connection) -> None:
         self._lock.__enter__()
         self._locked = True
-        conn.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"}).begin()
+        conn.begin()
 
     def _end_write(self) -> None:
         if self._locked:
@@ -93,11 +84,9 @@ class UnitOfWork:
         failed = exc_type is not None
         events = list(self._kept_on_failure) if failed else [*self._events, *self._kept_on_failure]
         try:
-            if self._conn is not None:
-                if failed:
-                    self._conn.rollback()
-                elif self._snapshot:
-                    self._conn.commit()  # end the read snapshot; entries need a write
+            if self._conn is not None and failed:
+                self._conn.rollback()
+                self._end_write()  # the denials below take the lock afresh
             if not events:
                 if self._conn is not None and self._conn.in_transaction():
                     self._conn.commit()

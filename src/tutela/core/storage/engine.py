@@ -84,15 +84,12 @@ def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int, cache_mb: i
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Straight on the driver: this runs once per operation (see raw.py for why).
-        statement = conn.get_execution_options().get(BEGIN_OPTION, "BEGIN IMMEDIATE")
-        conn.connection.driver_connection.execute(statement)
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 
 
 AUTOCHECKPOINT_PAGES = 16_384
-# Execution option naming the BEGIN a SQLite transaction starts with ("BEGIN" for snapshots).
-BEGIN_OPTION = "tutela_begin"
 
 
 class WriteLock:
