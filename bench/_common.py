@@ -435,3 +435,31 @@ def run_facts(benchmark: str, quick: bool) -> dict[str, Any]:
         "revision": source_revision(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def keep_reachable_backends(
+    backends: list[str],
+    *,
+    require_postgres: bool,
+    out: Console,
+    log: Console,
+    result: dict[str, Any],
+) -> bool:
+    """Drop PostgreSQL from `backends` (noting why in `result`) if it cannot be reached.
+
+    Returns False when PostgreSQL is required and unreachable: the script should exit 2.
+    """
+    if "postgres" not in backends:
+        return True
+    url = postgres_url()
+    try:
+        result["postgres_version"] = probe_postgres(url)
+    except PostgresUnavailableError as exc:
+        message = f"PostgreSQL at {redact(url)} is not reachable: {exc}"
+        if require_postgres:
+            log.print(f"[bold red]error:[/bold red] {message}")
+            return False
+        out.print(f"[yellow]{message} — skipping PostgreSQL[/yellow]")
+        backends.remove("postgres")
+        result["backends"]["postgres"] = {"skipped": str(exc)}
+    return True

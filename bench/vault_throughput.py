@@ -46,11 +46,10 @@ from _common import (
     chunks,
     emit_json,
     generate_customers,
+    keep_reachable_backends,
     make_console,
     postgres_schema,
     postgres_url,
-    probe_postgres,
-    redact,
     render_table,
     run_facts,
     scratch_dir,
@@ -302,17 +301,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
 
     pg_url = postgres_url()
-    if "postgres" in backends:
-        try:
-            result["postgres_version"] = probe_postgres(pg_url)
-        except PostgresUnavailableError as exc:
-            message = f"PostgreSQL at {redact(pg_url)} is not reachable: {exc}"
-            if args.require_postgres:
-                log.print(f"[bold red]error:[/bold red] {message}")
-                return 2
-            out.print(f"[yellow]{message} — skipping PostgreSQL[/yellow]")
-            backends.remove("postgres")
-            result["backends"]["postgres"] = {"skipped": str(exc)}
+    if not keep_reachable_backends(
+        backends, require_postgres=args.require_postgres, out=out, log=log, result=result
+    ):
+        return 2
 
     if not backends:
         out.print("nothing left to measure")
