@@ -39,8 +39,9 @@ from tutela.home import create_home
 from tutela.home import key_provider as key_provider_for
 from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
 from tutela.vault import keys as vault_keys
+from tutela.vault.access import is_subject_id
 from tutela.vault.importing import ImportReport, import_file
-from tutela.vault.service import Record, is_subject_id
+from tutela.vault.service import Record
 
 SDK = "sdk"
 Progress = Callable[[int, int], None]

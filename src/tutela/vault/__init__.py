@@ -1,7 +1,8 @@
 """The vault: per-subject envelope encryption, blind-index search, purpose-gated reads, erasure."""
 
+from tutela.vault.access import ConsentCheck, NoConsentRecorded
 from tutela.vault.keys import RotationReport, SystemKeys
-from tutela.vault.service import ConsentCheck, NoConsentRecorded, Vault
+from tutela.vault.service import Vault
 from tutela.vault.values import ValueRules
 
 __all__ = [

@@ -6,87 +6,40 @@ denial is recorded with `record_always`, so it is audited even though the operat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
-
-from sqlalchemy import Connection
+from typing import Any
 
 from tutela.actor import Actor
 from tutela.clock import Clock
 from tutela.core.audit import AuditEvent
 from tutela.core.crypto import BlindIndex, DataKey, KeyProvider, dek_aad, random_id
 from tutela.core.uow import UnitOfWork
-from tutela.datamap import DataMap, LegalBasis, Permission, apply_mask, require
+from tutela.datamap import DataMap, Permission, apply_mask, require
 from tutela.datamap.masking import JsonValue
 from tutela.errors import (
-    AccessDenied,
     BatchRejected,
     ConsentNotActive,
-    DataMapError,
     DecryptionFailed,
-    FieldNotAllowedForPurpose,
     FieldNotInDataMap,
     FieldNotSearchable,
     RejectedRow,
-    RoleNotAllowed,
     SubjectErased,
     SubjectNotFound,
     TutelaError,
     ValidationFailed,
 )
 from tutela.vault import record, repository
+from tutela.vault.access import (
+    ConsentCheck,
+    Grant,
+    NoConsentRecorded,
+    authorize,
+    is_subject_id,
+)
 from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
-_SUBJECT_ID = re.compile(r"sub_[a-z2-7]{26}")
-
-
-def is_subject_id(text: str) -> bool:
-    """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
-    return _SUBJECT_ID.fullmatch(text) is not None
-
-
-class ConsentCheck(Protocol):
-    """Answers whether a subject's consent for a purpose is active at a moment."""
-
-    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool: ...
-
-
-class NoConsentRecorded:
-    """The check used until consent is recorded: consent-based purposes are always refused."""
-
-    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool:
-        return False
-
-
-@dataclass(frozen=True)
-class _Grant:
-    """What an authorised (or refused) request may touch, and how to audit it."""
-
-    actor: Actor
-    action: str
-    purpose: str
-    fields: tuple[str, ...]
-    needs_consent: bool
-
-    def event(
-        self, subject_id: str | None, outcome: str, reason: Exception | str | None = None
-    ) -> AuditEvent:
-        detail = reason if isinstance(reason, str) or reason is None else type(reason).__name__
-        return AuditEvent(
-            actor=self.actor.id,
-            role=self.actor.role,
-            action=self.action,
-            outcome=outcome,
-            subject_id=subject_id,
-            fields=self.fields,
-            purpose=self.purpose,
-            detail=detail,
-        )
 
 
 class Vault:
@@ -249,7 +202,15 @@ class Vault:
             PurposeNotInDataMap, RoleNotAllowed, FieldNotInDataMap, FieldNotAllowedForPurpose,
             ConsentNotActive, SubjectNotFound, SubjectErased: each audited as a denial.
         """
-        grant = self._authorize(uow, actor, "subject.read", purpose, fields, subject_id=subject_id)
+        grant = authorize(
+            uow,
+            self.datamap,
+            actor,
+            action="subject.read",
+            purpose=purpose,
+            fields=fields,
+            subject_id=subject_id,
+        )
         found = self._load(uow, subject_id)
         if found is None:
             raise self._missing(uow, subject_id, grant)
@@ -271,7 +232,9 @@ class Vault:
         """Batch read. Unknown or erased subjects, and subjects without the consent a purpose
         needs, are left out of the result; each is audited with its outcome.
         """
-        grant = self._authorize(uow, actor, "subject.read", purpose, fields)
+        grant = authorize(
+            uow, self.datamap, actor, action="subject.read", purpose=purpose, fields=fields
+        )
         unique = list(dict.fromkeys(subject_ids))
         records = repository.load_records(uow.conn, [s for s in unique if is_subject_id(s)])
         now = self._clock.now()
@@ -300,7 +263,9 @@ class Vault:
             FieldNotSearchable and the `read` denials; ValidationFailed if `value` is not of the
             field's type.
         """
-        grant = self._authorize(uow, actor, "subject.find", purpose, [field])
+        grant = authorize(
+            uow, self.datamap, actor, action="subject.find", purpose=purpose, fields=[field]
+        )
         spec = self.datamap.field(field)
         if not spec.searchable:
             denial = FieldNotSearchable(field)
@@ -391,7 +356,7 @@ class Vault:
         )
         return DataKey(key.subject_id, key.dek_version, material)
 
-    def _open(self, uow: UnitOfWork, found: repository.SealedRecord, grant: _Grant) -> Record:
+    def _open(self, uow: UnitOfWork, found: repository.SealedRecord, grant: Grant) -> Record:
         """Decrypt the granted fields and mask them for the role. A record that does not open
         (tampered, moved, wrong key) is audited as an error before the failure propagates."""
         try:
@@ -410,42 +375,13 @@ class Vault:
             raise
         return out
 
-    def _authorize(
-        self,
-        uow: UnitOfWork,
-        actor: Actor,
-        action: str,
-        purpose: str,
-        fields: Sequence[str] | None,
-        *,
-        subject_id: str | None = None,
-    ) -> _Grant:
-        """Check purpose, role and fields; a refusal is audited and raised."""
-        requested = tuple(fields) if fields else ()
-        try:
-            spec = self.datamap.purpose(purpose)
-            if actor.role not in spec.roles:
-                raise RoleNotAllowed(actor.role, purpose)
-            chosen = requested or spec.fields
-            for name in chosen:
-                self.datamap.field(name)
-                if name not in spec.fields:
-                    raise FieldNotAllowedForPurpose(name, purpose)
-        except (DataMapError, AccessDenied) as denial:
-            refused = _Grant(actor, action, purpose, requested, needs_consent=False)
-            uow.record_always(refused.event(subject_id, "denied", denial))
-            raise
-        return _Grant(actor, action, purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
-
-    def _require_consent(self, uow: UnitOfWork, subject_id: str, grant: _Grant) -> None:
+    def _require_consent(self, uow: UnitOfWork, subject_id: str, grant: Grant) -> None:
         if not self._consent.active(uow.conn, subject_id, grant.purpose, self._clock.now()):
             denial = ConsentNotActive(subject_id, grant.purpose)
             uow.record_always(grant.event(subject_id, "denied", denial))
             raise denial
 
-    def _missing(
-        self, uow: UnitOfWork, subject_id: str, grant: _Grant | None = None
-    ) -> TutelaError:
+    def _missing(self, uow: UnitOfWork, subject_id: str, grant: Grant | None = None) -> TutelaError:
         """SubjectErased or SubjectNotFound; audited as a denial when a grant is given."""
         erased = is_subject_id(subject_id) and repository.erased_among(uow.conn, [subject_id])
         error: TutelaError = SubjectErased(subject_id) if erased else SubjectNotFound(subject_id)

@@ -1,0 +1,92 @@
+"""Who may read what: the purpose, role and field checks, the consent hook, and the grant
+that records the outcome in the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from tutela.actor import Actor
+from tutela.core.audit import AuditEvent
+from tutela.core.uow import UnitOfWork
+from tutela.datamap import DataMap, LegalBasis
+from tutela.errors import AccessDenied, DataMapError, FieldNotAllowedForPurpose, RoleNotAllowed
+
+_SUBJECT_ID = re.compile(r"sub_[a-z2-7]{26}")
+
+
+def is_subject_id(text: str) -> bool:
+    """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
+    return _SUBJECT_ID.fullmatch(text) is not None
+
+
+class ConsentCheck(Protocol):
+    """Answers whether a subject's consent for a purpose is active at a moment."""
+
+    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool: ...
+
+
+class NoConsentRecorded:
+    """The check used until consent is recorded: consent-based purposes are always refused."""
+
+    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an authorised (or refused) request may touch, and how to audit it."""
+
+    actor: Actor
+    action: str
+    purpose: str
+    fields: tuple[str, ...]
+    needs_consent: bool
+
+    def event(
+        self, subject_id: str | None, outcome: str, reason: Exception | str | None = None
+    ) -> AuditEvent:
+        detail = reason if isinstance(reason, str) or reason is None else type(reason).__name__
+        return AuditEvent(
+            actor=self.actor.id,
+            role=self.actor.role,
+            action=self.action,
+            outcome=outcome,
+            subject_id=subject_id,
+            fields=self.fields,
+            purpose=self.purpose,
+            detail=detail,
+        )
+
+
+def authorize(
+    uow: UnitOfWork,
+    datamap: DataMap,
+    actor: Actor,
+    *,
+    action: str,
+    purpose: str,
+    fields: Sequence[str] | None,
+    subject_id: str | None = None,
+) -> Grant:
+    """Check purpose, role and fields; a refusal is audited and raised."""
+    requested = tuple(fields) if fields else ()
+    try:
+        spec = datamap.purpose(purpose)
+        if actor.role not in spec.roles:
+            raise RoleNotAllowed(actor.role, purpose)
+        chosen = requested or spec.fields
+        for name in chosen:
+            datamap.field(name)
+            if name not in spec.fields:
+                raise FieldNotAllowedForPurpose(name, purpose)
+    except (DataMapError, AccessDenied) as denial:
+        refused = Grant(actor, action, purpose, requested, needs_consent=False)
+        uow.record_always(refused.event(subject_id, "denied", denial))
+        raise
+    return Grant(actor, action, purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
