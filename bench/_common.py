@@ -245,12 +245,7 @@ def render_table(
     table.add_column("p99", justify="right")
     table.add_column("Status")
     for fig in figures:
-        if fig.passed is None:
-            status = "[dim]no target[/dim]"
-        elif fig.passed:
-            status = "[green]PASS[/green]"
-        else:
-            status = "[bold red]FAIL[/bold red]"
+        status = status_markup(fig.passed, "no target")
         table.add_row(
             fig.label,
             f"{fig.value:,.0f} {fig.unit}",
@@ -463,3 +458,10 @@ def keep_reachable_backends(
         backends.remove("postgres")
         result["backends"]["postgres"] = {"skipped": str(exc)}
     return True
+
+
+def status_markup(passed: bool | None, without_target: str) -> str:
+    """PASS / FAIL / a dim label for a figure without a target, as Rich markup."""
+    if passed is None:
+        return f"[dim]{without_target}[/dim]"
+    return "[green]PASS[/green]" if passed else "[bold red]FAIL[/bold red]"

@@ -73,6 +73,7 @@ from _common import (
     postgres_url,
     run_facts,
     scratch_dir,
+    status_markup,
     tutela_home,
 )
 
@@ -620,12 +621,7 @@ def render(console: Console, title: str, figures: Sequence[Figure], caption: str
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for fig in figures:
-        if fig.passed is None:
-            status = "[dim]baseline[/dim]"
-        elif fig.passed:
-            status = "[green]PASS[/green]"
-        else:
-            status = "[bold red]FAIL[/bold red]"
+        status = status_markup(fig.passed, "baseline")
         timing = fig.result.timing
         table.add_row(
             fig.label,
