@@ -42,6 +42,7 @@ def test_the_example_map_is_valid() -> None:
         "fraud_prevention",
         "newsletter",
         "analytics",
+        "personalised_ads",
         "tax_records",
     }
 

@@ -9,8 +9,10 @@ from tutela.datamap.spec import (
     FieldSpec,
     FieldType,
     LegalBasis,
+    OnWithdrawal,
     Permission,
     PurposeSpec,
+    RetentionStart,
 )
 
 __all__ = [
@@ -21,8 +23,10 @@ __all__ = [
     "FieldSpec",
     "FieldType",
     "LegalBasis",
+    "OnWithdrawal",
     "Permission",
     "PurposeSpec",
+    "RetentionStart",
     "apply_datamap",
     "apply_mask",
     "check_datamap",

@@ -22,7 +22,9 @@ from tutela.datamap.spec import (
     DataMap,
     FieldSpec,
     FieldType,
+    LegalBasis,
     PurposeSpec,
+    RetentionStart,
     RoleSpec,
 )
 from tutela.datamap.taxonomy import data_categories
@@ -52,7 +54,9 @@ def check_datamap(text: str) -> list[Problem]:
 
 def datamap_version(datamap: DataMap) -> str:
     """Content hash naming this version of the map (comments and layout do not count)."""
-    canonical = json.dumps(datamap.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Defaults are left out, so a release that adds an optional key keeps existing versions.
+    dump = datamap.model_dump(mode="json", exclude_defaults=True)
+    canonical = json.dumps(dump, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -130,6 +134,20 @@ def _purpose_problems(
             if role not in roles and not _present(raw, "roles", role):
                 problems.append(Problem(f"{where}.roles[{i}]", f"role '{role}' is not declared"))
         problems.extend(_retention_problems(purpose.retention, f"{where}.retention"))
+        if purpose.retention_from is RetentionStart.CONSENT and purpose.basis is not (
+            LegalBasis.CONSENT
+        ):
+            problems.append(
+                Problem(f"{where}.retention_from", "only consent purposes count from consent")
+            )
+        if purpose.sale_or_share and not purpose.withdrawable:
+            problems.append(
+                Problem(
+                    f"{where}.sale_or_share",
+                    "selling or sharing rests on consent or legitimate_interests "
+                    "(the customer must be able to opt out)",
+                )
+            )
     for name in fields:
         if name not in used:
             problems.append(

@@ -57,6 +57,13 @@ class Controller(_Spec):
     contact: str = Field(min_length=3)
     dpo: str | None = None
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    address: str | None = None
+    # Where customers may complain (GDPR Art. 13(2)(d)), e.g. "Information Commissioner's
+    # Office, https://ico.org.uk/make-a-complaint/".
+    supervisory_authority: str | None = None
+    # Organisational measures to list in the records of processing beside Tutela's own
+    # technical ones (Art. 30(1)(g)).
+    security_measures: tuple[str, ...] = ()
 
 
 class Permission(StrEnum):
@@ -64,6 +71,11 @@ class Permission(StrEnum):
 
     SUBJECTS_WRITE = "subjects.write"  # add, import, update
     SUBJECTS_ERASE = "subjects.erase"
+    CONSENTS_READ = "consents.read"  # a subject's consent state and history
+    CONSENTS_WRITE = "consents.write"  # record grants and withdrawals for any subject
+    # What a public consent widget's key holds: create visitor subjects and record their
+    # choices, changing a subject's choices only with one of that subject's receipt ids.
+    CONSENTS_COLLECT = "consents.collect"
     AUDIT_READ = "audit.read"
     KEYS_MANAGE = "keys.manage"  # API keys and key-encryption-key rotation
 
@@ -89,12 +101,48 @@ class FieldSpec(_Spec):
     max_length: int | None = Field(default=None, ge=1, le=100_000)
 
 
+class OnWithdrawal(StrEnum):
+    """What happens to a purpose's fields when consent is withdrawn (or, for a legitimate
+    interest, the customer objects): values no other valid purpose needs are erased at once,
+    or kept until this purpose's retention runs out."""
+
+    ERASE = "erase"
+    KEEP_UNTIL_RETENTION = "keep_until_retention"
+
+
+class RetentionStart(StrEnum):
+    """What a purpose's retention is counted from."""
+
+    COLLECTION = "collection"  # when the subject's values were stored
+    CONSENT = "consent"  # the subject's last grant for this purpose
+
+
+class Transfer(_Spec):
+    """A transfer to a third country (GDPR Art. 13(1)(f), 30(1)(e))."""
+
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    recipient: str = Field(min_length=1)
+    safeguard: str = Field(min_length=1)  # e.g. "adequacy decision", "standard contractual clauses"
+
+
 class PurposeSpec(_Spec):
     description: str = ""
     basis: LegalBasis
     fields: tuple[Name, ...] = Field(min_length=1)
     retention: str
     roles: tuple[Name, ...] = Field(min_length=1)
+    retention_from: RetentionStart = RetentionStart.COLLECTION
+    on_withdrawal: OnWithdrawal = OnWithdrawal.ERASE
+    # Selling or sharing personal data (CCPA/CPRA): a Global Privacy Control signal opts out.
+    sale_or_share: bool = False
+    recipients: tuple[str, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    data_subjects: tuple[str, ...] = ("customers",)
+
+    @property
+    def withdrawable(self) -> bool:
+        """Whether the customer can withdraw (consent) or object (legitimate interests)."""
+        return self.basis in {LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTERESTS}
 
 
 class DataMap(_Spec):

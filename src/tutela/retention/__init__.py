@@ -1,0 +1,1 @@
+"""Retention: erase what no purpose may keep any longer."""
