@@ -1,8 +1,17 @@
 """Imports every models module so the shared metadata knows all tables (Alembic, tests)."""
 
+from tutela.consent import models as consent_models
 from tutela.core.audit import models as audit_models
 from tutela.datamap import models as datamap_models
+from tutela.transparency import models as transparency_models
 from tutela.vault import models as vault_models
 
-__all__ = ["apikey_models", "audit_models", "datamap_models", "vault_models"]
+__all__ = [
+    "apikey_models",
+    "audit_models",
+    "consent_models",
+    "datamap_models",
+    "transparency_models",
+    "vault_models",
+]
 from tutela.apikeys import models as apikey_models

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (e.g. https://shop.example) whose pages may call the API: "
+        "where the consent widget is embedded. JSON list in TUTELA_CORS_ORIGINS.",
+    )
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

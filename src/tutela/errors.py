@@ -11,7 +11,8 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── DataMapInvalid              (carries every problem with its location)
     │   ├── FieldNotInDataMap
     │   ├── PurposeNotInDataMap
-    │   └── RoleNotInDataMap
+    │   ├── RoleNotInDataMap
+    │   └── NoticeLanguageUnsupported   (the privacy notice is not available in that language)
     ├── ValidationFailed                (a value of a declared field is not of its type)
     │   └── BatchRejected               (carries each rejected row's number and field)
     ├── SubjectError
@@ -28,7 +29,11 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── RoleNotAllowed
     │   ├── FieldNotAllowedForPurpose
     │   ├── FieldNotSearchable
-    │   └── ConsentNotActive
+    │   ├── ConsentNotActive
+    │   └── ConsentProofRequired        (a collector key without the subject's receipt id)
+    ├── ConsentError
+    │   ├── PurposeNotWithdrawable      (the purpose's basis is not the customer's choice)
+    │   └── ConsentRequestInvalid
     ├── CryptoError
     │   ├── DecryptionFailed            (one opaque error for every way opening fails)
     │   ├── KeyFileInsecure
@@ -115,6 +120,18 @@ class RoleNotInDataMap(DataMapError):
     def __init__(self, role: str) -> None:
         self.role = role
         super().__init__(f"role '{role}' is not declared in the data map")
+
+
+class NoticeLanguageUnsupported(DataMapError):
+    """The privacy notice generated from the data map is not available in that language."""
+
+    def __init__(self, language: str, supported: Sequence[str]) -> None:
+        self.language = language
+        self.supported = tuple(supported)
+        super().__init__(
+            f"the privacy notice is not available in language '{language}' "
+            f"(supported: {', '.join(self.supported)})"
+        )
 
 
 # -- values --------------------------------------------------------------------------------
@@ -259,11 +276,49 @@ class FieldNotSearchable(AccessDenied):
 
 
 class ConsentNotActive(AccessDenied):
-    """The purpose's legal basis is consent and the subject's consent is not active now."""
+    """The subject's consent for the purpose is not active now (basis consent), or the
+    subject objected to it (basis legitimate interests)."""
 
     def __init__(self, subject_id: str, purpose: str) -> None:
         self.subject_id, self.purpose = subject_id, purpose
-        super().__init__(f"subject '{subject_id}' has no active consent for purpose '{purpose}'")
+        super().__init__(
+            f"subject '{subject_id}' has no active consent for purpose '{purpose}' "
+            "(or objected to it)"
+        )
+
+
+class ConsentProofRequired(AccessDenied):
+    """A collector key changed an existing subject's choices without one of that subject's
+    receipt ids (the proof a consent widget keeps in its cookie)."""
+
+    def __init__(self, subject_id: str) -> None:
+        self.subject_id = subject_id
+        super().__init__(
+            f"changing the choices of subject '{subject_id}' with a collector key needs "
+            "'proof': one of that subject's receipt ids"
+        )
+
+
+# -- consent -------------------------------------------------------------------------------
+
+
+class ConsentError(TutelaError):
+    """A consent request that cannot be recorded as asked."""
+
+
+class PurposeNotWithdrawable(ConsentError):
+    """Consent is granted or withdrawn only for purposes based on consent; objection only
+    for legitimate interests. Other bases (contract, legal obligation…) are not a choice."""
+
+    def __init__(self, purpose: str, basis: str) -> None:
+        self.purpose = purpose
+        super().__init__(
+            f"purpose '{purpose}' rests on '{basis}': there is no consent to grant or withdraw"
+        )
+
+
+class ConsentRequestInvalid(ConsentError):
+    """The request names no choice, an unknown method, or another malformed part."""
 
 
 # -- crypto --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ STATUS: tuple[tuple[type[errors.TutelaError], int], ...] = (
     (errors.KeyVersionInUse, 409),
     (errors.HomeExists, 409),
     (errors.BatchRejected, 422),
+    (errors.ConsentError, 422),
     (errors.ValidationFailed, 422),
     (errors.FieldNotInDataMap, 422),
     (errors.PurposeNotInDataMap, 422),

@@ -26,16 +26,11 @@ def is_subject_id(text: str) -> bool:
 
 
 class ConsentCheck(Protocol):
-    """Answers whether a subject's consent for a purpose is active at a moment."""
+    """Answers, at read time, whether a subject's data may be used for a purpose that the
+    customer controls: consent is active (basis `consent`), or the customer has not objected
+    (basis `legitimate_interests`)."""
 
     def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool: ...
-
-
-class NoConsentRecorded:
-    """The check used until consent is recorded: consent-based purposes are always refused."""
-
-    def active(self, conn: Connection, subject_id: str, purpose: str, at: datetime) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,7 @@ class Grant:
     action: str
     purpose: str
     fields: tuple[str, ...]
-    needs_consent: bool
+    needs_consent: bool  # ask the consent check (consent, or no objection) per subject
 
     def event(
         self, subject_id: str | None, outcome: str, reason: Exception | str | None = None
@@ -89,4 +84,8 @@ def authorize(
         refused = Grant(actor, action, purpose, requested, needs_consent=False)
         uow.record_always(refused.event(subject_id, "denied", denial))
         raise
-    return Grant(actor, action, purpose, tuple(chosen), spec.basis is LegalBasis.CONSENT)
+    return Grant(actor, action, purpose, tuple(chosen), spec.basis in _CUSTOMER_CONTROLLED)
+
+
+# Purposes whose use the consent check decides for each subject.
+_CUSTOMER_CONTROLLED = frozenset({LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTERESTS})

@@ -50,6 +50,21 @@ def create_system_keys(conn: Connection, provider: KeyProvider) -> SystemKeys:
     return SystemKeys(keys[INDEX_KEY], keys[AUDIT_KEY])
 
 
+def ensure_system_key(
+    conn: Connection, provider: KeyProvider, name: str, make: Callable[[], bytes]
+) -> bytes:
+    """A named system secret, created with `make()` and stored wrapped the first time it is
+    asked for (keys added by later releases appear in existing homes this way)."""
+    stored = repository.system_keys(conn).get(name)
+    if stored is not None:
+        version, wrapped = stored
+        return provider.unwrap(version, wrapped, _system_aad(name))
+    secret = make()
+    version, wrapped = provider.wrap(secret, _system_aad(name))
+    repository.insert_system_key(conn, name, version, wrapped)
+    return secret
+
+
 def load_system_keys(conn: Connection, provider: KeyProvider) -> SystemKeys:
     """Unwrap the system keys, failing clearly if the KEK is not the one they were sealed with.
 

@@ -58,6 +58,17 @@ class Erasure(Base):
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class FieldErasure(Base):
+    """The field-erasure ledger: which fields of which subject were erased, and when (ids and
+    field names only). Restores replay it like the erasure ledger."""
+
+    __tablename__ = "field_erasure"
+
+    subject_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    field: Mapped[str] = mapped_column(String(63), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+
+
 class SystemKey(Base):
     """Secrets other than DEKs (blind-index key, audit key), wrapped by the KEK."""
 

@@ -11,12 +11,13 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from tutela.core.storage.base import table_of
 from tutela.core.storage.raw import RawStatement
-from tutela.vault.models import BlindIndexEntry, Erasure, Subject, SystemKey
+from tutela.vault.models import BlindIndexEntry, Erasure, FieldErasure, Subject, SystemKey
 
 _subject = table_of(Subject)
 _index = table_of(BlindIndexEntry)
 _erasure = table_of(Erasure)
 _system = table_of(SystemKey)
+_field_erasure = table_of(FieldErasure)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,61 @@ def erase(conn: Connection, subject_id: str, digests: Mapping[str, bytes], at: d
     delete_index(conn, subject_id, digests)
     conn.execute(delete(_subject).where(_subject.c.id == subject_id))
     conn.execute(insert(_erasure).values(subject_id=subject_id, erased_at=at))
+
+
+def rekey(
+    conn: Connection,
+    subject_id: str,
+    *,
+    key: KeyRow,
+    sealed: bytes,
+    digests: bytes,
+    at: datetime,
+    erased_fields: Sequence[str],
+    index_removed: Mapping[str, bytes],
+) -> None:
+    """Store a subject's record re-sealed under a new data key without `erased_fields`: the
+    old key is overwritten, so old copies of those values can no longer be opened."""
+    conn.execute(
+        update(_subject)
+        .where(_subject.c.id == subject_id)
+        .values(
+            dek_version=key.dek_version,
+            kek_version=key.kek_version,
+            wrapped_dek=key.wrapped_dek,
+            sealed=sealed,
+            digests=digests,
+            updated_at=at,
+        )
+    )
+    delete_index(conn, subject_id, index_removed)
+    if erased_fields:
+        conn.execute(
+            insert(_field_erasure),
+            [{"subject_id": subject_id, "field": f, "erased_at": at} for f in erased_fields],
+        )
+
+
+def field_erasures(conn: Connection) -> list[tuple[str, str, datetime]]:
+    """The field-erasure ledger in order: (subject_id, field, erased_at)."""
+    rows = conn.execute(
+        select(
+            _field_erasure.c.subject_id, _field_erasure.c.field, _field_erasure.c.erased_at
+        ).order_by(_field_erasure.c.erased_at, _field_erasure.c.subject_id)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def subject_batch(conn: Connection, after: str, limit: int) -> list[tuple[str, datetime, bytes]]:
+    """Subjects in id order after `after`: (id, created_at, sealed) — for sweeps that need
+    which fields a subject holds (the packed names are readable without a key)."""
+    rows = conn.execute(
+        select(_subject.c.id, _subject.c.created_at, _subject.c.sealed)
+        .where(_subject.c.id > after)
+        .order_by(_subject.c.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1], bytes(r[2])) for r in rows]
 
 
 def erasure_ledger(conn: Connection) -> list[tuple[str, datetime]]:

@@ -28,14 +28,8 @@ from tutela.errors import (
     TutelaError,
     ValidationFailed,
 )
-from tutela.vault import record, repository
-from tutela.vault.access import (
-    ConsentCheck,
-    Grant,
-    NoConsentRecorded,
-    authorize,
-    is_subject_id,
-)
+from tutela.vault import record, rekey, repository
+from tutela.vault.access import ConsentCheck, Grant, authorize, is_subject_id
 from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
@@ -51,16 +45,16 @@ class Vault:
         keys: KeyProvider,
         index: BlindIndex,
         clock: Clock,
+        consent: ConsentCheck,
         *,
         rules: ValueRules | None = None,
-        consent: ConsentCheck | None = None,
     ) -> None:
         self.datamap = datamap
         self._keys = keys
         self._index = index
         self._clock = clock
         self._rules = rules or ValueRules()
-        self._consent = consent or NoConsentRecorded()
+        self._consent = consent
         self._required = tuple(n for n, f in datamap.fields.items() if f.required)
 
     # -- writes --------------------------------------------------------------------------
@@ -137,6 +131,33 @@ class Vault:
         repository.insert_subjects(uow.conn, subjects)
         repository.insert_index(uow.conn, index_rows)
         return ids
+
+    def add_visitor(self, uow: UnitOfWork, actor: Actor) -> str:
+        """A subject that holds no values yet: a website visitor whose consent choices are
+        recorded before anything about them is collected. The caller checks permissions."""
+        subject_id = random_id("sub")
+        dek = DataKey.generate(subject_id)
+        kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
+        now = self._clock.now()
+        repository.insert_subjects(
+            uow.conn,
+            [
+                {
+                    "id": subject_id,
+                    "dek_version": dek.version,
+                    "kek_version": kek_version,
+                    "wrapped_dek": wrapped,
+                    "sealed": record.seal(dek, {}),
+                    "digests": record.pack({}),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        uow.record(
+            AuditEvent(actor=actor.id, role=actor.role, action="subject.add", subject_id=subject_id)
+        )
+        return subject_id
 
     def update(
         self, uow: UnitOfWork, subject_id: str, values: Mapping[str, Any], actor: Actor
@@ -302,6 +323,52 @@ class Vault:
                 actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id
             )
         )
+
+    def erase_fields(
+        self, uow: UnitOfWork, subject_id: str, fields: Sequence[str], actor: Actor, *, why: str
+    ) -> tuple[str, ...]:
+        """Erase some fields for good (re-keying the rest; see `rekey`) and enter them in the
+        field-erasure ledger. The caller decides that they must go (`why` is audited, e.g.
+        ``consent.withdraw`` or ``retention``) and checks permissions. Returns the fields that
+        were held and are now erased.
+
+        Raises:
+            SubjectNotFound, SubjectErased, DecryptionFailed.
+        """
+        found = self._load(uow, subject_id)
+        if found is None:
+            raise self._missing(uow, subject_id)
+        erased = rekey.erase_fields(
+            uow.conn,
+            self._keys,
+            found,
+            self._unwrap(found.key),
+            fields=fields,
+            at=self._clock.now(),
+        )
+        if erased:
+            uow.record(
+                AuditEvent(
+                    actor=actor.id,
+                    role=actor.role,
+                    action="subject.erase_fields",
+                    subject_id=subject_id,
+                    fields=erased,
+                    detail=why,
+                )
+            )
+        return erased
+
+    def held_fields(self, uow: UnitOfWork, subject_id: str) -> frozenset[str]:
+        """The fields a subject holds values for (nothing is decrypted).
+
+        Raises:
+            SubjectNotFound, SubjectErased.
+        """
+        found = self._load(uow, subject_id)
+        if found is None:
+            raise self._missing(uow, subject_id)
+        return rekey.held_fields(found.sealed)
 
     def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
         return bool(repository.erased_among(uow.conn, [subject_id]))

@@ -1,6 +1,6 @@
 """Cryptography: envelope encryption, blind indexes and the key-encryption keyring.
 
-Safe entry points: `DataKey` (seal/open field values), `BlindIndex`, `KeyProvider` and its
+Safe entry points: `DataKey` (seal/open field values), `BlindIndex`, `Signer`, `KeyProvider` and its
 implementations, `random_id`, `new_secret`. The raw primitives are in `_hazmat`.
 """
 
@@ -17,6 +17,7 @@ from tutela.core.crypto.keyring import (
     KeyProvider,
     generate_key_text,
 )
+from tutela.core.crypto.signing import Signer, signature_valid
 
 
 def random_id(prefix: str) -> str:
@@ -45,9 +46,11 @@ __all__ = [
     "FileKeyProvider",
     "KeyProvider",
     "KeyedMac",
+    "Signer",
     "dek_aad",
     "generate_key_text",
     "mac",
     "new_secret",
     "random_id",
+    "signature_valid",
 ]
