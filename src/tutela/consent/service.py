@@ -4,8 +4,9 @@ erasure a withdrawal triggers. Reading it back: state, history, stale consents."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tutela.actor import Actor
@@ -13,7 +14,7 @@ from tutela.clock import Clock
 from tutela.consent import receipts, repository
 from tutela.consent.receipts import ReceiptCheck
 from tutela.consent.repository import EventRow
-from tutela.consent.state import Action, ConsentState, Method
+from tutela.consent.state import Action, ConsentState, Method, is_active
 from tutela.core.audit import AuditEvent
 from tutela.core.crypto import Signer, mac, random_id
 from tutela.core.uow import UnitOfWork
@@ -40,6 +41,14 @@ class Recorded:
     receipts: list[dict[str, Any]]
     gpc_honoured: bool
     erased_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A subject's standing for one purpose they control."""
+
+    active: bool
+    last_grant: datetime | None
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,24 @@ class ConsentLedger:
         require(uow, self.datamap, actor, Permission.CONSENTS_READ, "consent.stale")
         uow.record(AuditEvent(actor=actor.id, role=actor.role, action="consent.stale"))
         return repository.stale_grants(uow.conn, notice_version)
+
+    def standings(
+        self, uow: UnitOfWork, subject_ids: Sequence[str]
+    ) -> dict[tuple[str, str], Standing]:
+        """For each (subject, purpose) the customer controls: active now, and when last
+        granted (what retention counted from consent starts at)."""
+        latest = repository.latest_events(uow.conn, subject_ids)
+        grants = repository.last_grants(uow.conn, subject_ids)
+        out = {}
+        for subject_id in subject_ids:
+            for name, spec in self.datamap.purposes.items():
+                if spec.withdrawable:
+                    last = latest.get((subject_id, name))
+                    out[subject_id, name] = Standing(
+                        is_active(spec.basis, last.action if last else None),
+                        grants.get((subject_id, name)),
+                    )
+        return out
 
     def public_keys(self) -> dict[str, bytes]:
         return {self._signer.key_id: self._signer.public_key}

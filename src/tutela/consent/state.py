@@ -37,8 +37,18 @@ class ConsentState:
         """Consent purposes: the latest event is a grant. Legitimate interests: the latest
         event is not an objection. Other bases do not depend on the customer's choice."""
         basis = self._basis.get(purpose)
-        if basis is LegalBasis.CONSENT:
-            return repository.latest_action(conn, subject_id, purpose) == Action.GRANT
-        if basis is LegalBasis.LEGITIMATE_INTERESTS:
-            return repository.latest_action(conn, subject_id, purpose) != Action.WITHDRAW
-        return basis is not None
+        if basis is None:
+            return False
+        if basis not in {LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTERESTS}:
+            return True
+        return is_active(basis, repository.latest_action(conn, subject_id, purpose))
+
+
+def is_active(basis: LegalBasis, latest_action: str | None) -> bool:
+    """The one rule: consent needs a grant as the latest event; a legitimate interest holds
+    unless the latest event is an objection; other bases are not the customer's choice."""
+    if basis is LegalBasis.CONSENT:
+        return latest_action == Action.GRANT
+    if basis is LegalBasis.LEGITIMATE_INTERESTS:
+        return latest_action != Action.WITHDRAW
+    return True

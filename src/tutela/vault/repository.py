@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tutela.core.storage.base import table_of
-from tutela.core.storage.raw import RawStatement
+from tutela.core.storage.raw import RawStatement, as_datetime
 from tutela.vault.models import BlindIndexEntry, Erasure, FieldErasure, Subject, SystemKey
 
 _subject = table_of(Subject)
@@ -193,7 +193,13 @@ def subject_batch(conn: Connection, after: str, limit: int) -> list[tuple[str, d
         .order_by(_subject.c.id)
         .limit(limit)
     )
-    return [(r[0], r[1], bytes(r[2])) for r in rows]
+    return [(r[0], _aware(r[1]), bytes(r[2])) for r in rows]
+
+
+def _aware(value: Any) -> datetime:
+    at = as_datetime(value)
+    assert at is not None  # NOT NULL column
+    return at
 
 
 def erasure_ledger(conn: Connection) -> list[tuple[str, datetime]]:

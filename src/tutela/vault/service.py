@@ -7,6 +7,8 @@ denial is recorded with `record_always`, so it is audited even though the operat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tutela.actor import Actor
@@ -34,6 +36,15 @@ from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Which fields a subject holds values for, and since when (no value is opened)."""
+
+    subject_id: str
+    created_at: datetime
+    fields: frozenset[str]
 
 
 class Vault:
@@ -305,9 +316,11 @@ class Vault:
 
     # -- erasure -------------------------------------------------------------------------
 
-    def erase(self, uow: UnitOfWork, subject_id: str, actor: Actor) -> None:
+    def erase(
+        self, uow: UnitOfWork, subject_id: str, actor: Actor, *, why: str | None = None
+    ) -> None:
         """Crypto-shred and delete: the wrapped DEK and every value go in one transaction, and
-        the id enters the erasure ledger.
+        the id enters the erasure ledger. `why` is audited (e.g. ``retention``).
 
         Raises:
             SubjectNotFound, SubjectErased.
@@ -320,7 +333,11 @@ class Vault:
         repository.erase(uow.conn, subject_id, digests, self._clock.now())
         uow.record(
             AuditEvent(
-                actor=actor.id, role=actor.role, action="subject.erase", subject_id=subject_id
+                actor=actor.id,
+                role=actor.role,
+                action="subject.erase",
+                subject_id=subject_id,
+                detail=why,
             )
         )
 
@@ -369,6 +386,16 @@ class Vault:
         if found is None:
             raise self._missing(uow, subject_id)
         return rekey.held_fields(found.sealed)
+
+    def holdings(self, uow: UnitOfWork, after: str, limit: int) -> list[Holding]:
+        """A page of subjects in id order after `after`, with the fields each holds."""
+        return [
+            Holding(sid, created_at, rekey.held_fields(sealed))
+            for sid, created_at, sealed in repository.subject_batch(uow.conn, after, limit)
+        ]
+
+    def count(self, uow: UnitOfWork) -> int:
+        return repository.count_subjects(uow.conn)
 
     def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
         return bool(repository.erased_among(uow.conn, [subject_id]))

@@ -1,0 +1,104 @@
+"""`tutela sweep` and `tutela worker`: retention now, or background jobs on a schedule."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tutela.cli._common import HomeOption, JsonOption, emit, open_home, progress, stderr, stdout
+from tutela.retention.sweep import SweepReport
+
+SWEEP_JOB = "retention-sweep"
+
+
+def _summary(report: SweepReport) -> dict[str, object]:
+    return {
+        "at": report.at.isoformat(),
+        "dry_run": report.dry_run,
+        "subjects_checked": report.subjects_checked,
+        "subjects_erased": report.subjects_erased,
+        "subjects_trimmed": report.subjects_trimmed,
+        "fields_erased": report.fields_erased,
+        "expiries": [
+            {"subject_id": e.subject_id, "fields": list(e.fields), "whole_subject": e.whole_subject}
+            for e in report.expiries
+        ],
+    }
+
+
+def sweep(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be erased; change nothing.")
+    ] = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase values whose every purpose's retention has passed, and subjects left with
+    nothing; one audit entry per subject. Safe to run again."""
+    with open_home(home) as tutela, progress("checking retention", None) as update:
+        ran, report = tutela.run_exclusive(
+            SWEEP_JOB, lambda: tutela.sweep(dry_run=dry_run, progress=update)
+        )
+    if not ran or report is None:
+        emit(
+            as_json,
+            {"skipped": "another process is sweeping"},
+            lambda: stdout.print("another process is sweeping now; nothing done"),
+        )
+        return
+
+    def render() -> None:
+        verb = "would erase" if dry_run else "erased"
+        if report.expiries:
+            table = Table("subject", "fields", "whole subject")
+            for e in report.expiries[:50]:
+                table.add_row(e.subject_id, ", ".join(e.fields), "yes" if e.whole_subject else "")
+            stdout.print(table)
+            if len(report.expiries) > 50:
+                stdout.print(f"… and {len(report.expiries) - 50} more")
+        stdout.print(
+            f"{report.subjects_checked} subjects checked: {verb} {report.subjects_erased} "
+            f"subjects and {report.fields_erased} values of {report.subjects_trimmed} others"
+        )
+
+    emit(as_json, _summary(report), render)
+
+
+def worker(
+    interval: Annotated[
+        float, typer.Option("--interval", min=1, help="Seconds between sweeps.")
+    ] = 3600,
+    once: Annotated[bool, typer.Option("--once", help="Run each job once, then exit.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Run background jobs (the retention sweep) on a schedule. Several workers may run on one
+    database: a job runs in one of them at a time. Stops cleanly on SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with open_home(home) as tutela:
+        stderr.print(f"worker started: retention sweep every {interval:g} s")
+        while not stop.is_set():
+            ran, report = tutela.run_exclusive(SWEEP_JOB, tutela.sweep)
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            if ran and report is not None:
+                stderr.print(
+                    f"{stamp} sweep: {report.subjects_checked} checked, "
+                    f"{report.subjects_erased} erased, {report.fields_erased} values erased"
+                )
+            else:
+                stderr.print(f"{stamp} sweep skipped: another worker is running it")
+            if once:
+                break
+            stop.wait(interval)
+    stderr.print("worker stopped")
