@@ -42,6 +42,28 @@ def _step(title: str, line: str) -> None:
     stdout.print(f"\n[bold cyan]▶ {title}[/]  [dim]{line}[/]")
 
 
+def _consent_steps(tutela: Tutela, subject: str) -> None:
+    """Grant, read, withdraw (the next read is refused, unneeded values erased), receipts."""
+    _step("Consent", "the customer subscribes to the newsletter; a signed receipt is issued")
+    receipt = tutela.consents.grant(subject, "newsletter", method="web_form")
+    stdout.print(f"receipt {receipt['receipt_id']} under notice {receipt['notice']['version']}")
+    stdout.print(tutela.read(subject, purpose="newsletter", role="marketing"))
+
+    _step("Withdraw", "one click later: the very next read is refused")
+    done = tutela.consents.withdraw(subject, "newsletter", method="web_form")
+    try:
+        tutela.read(subject, purpose="newsletter", role="marketing")
+    except AccessDenied as denial:
+        stdout.print(f"[red]refused[/] {type(denial).__name__}: {denial}")
+    erased = ", ".join(done.erased_fields) or "none"
+    stdout.print(f"values no other purpose needs, erased for good (re-keyed): {erased}")
+
+    _step("Receipt", "anyone can check a receipt against the published key; a changed byte fails")
+    stdout.print(f"as issued: {tutela.consents.verify(receipt).reason}")
+    forged = {**receipt, "action": "withdraw"}
+    stdout.print(f"with 'action' changed: {tutela.consents.verify(forged).reason}")
+
+
 def demo(
     home: Annotated[
         Path, typer.Option("--home", help="Where to create the demo home (replaced if it is one).")
@@ -99,6 +121,8 @@ def demo(
         except AccessDenied as denial:
             stdout.print(f"[red]refused[/] {type(denial).__name__}: {denial}")
 
+        _consent_steps(tutela, subject)
+
         _step("Find by email", "through a keyed blind index: nothing is decrypted to search")
         found = tutela.find(
             "email", first["email"].upper(), purpose="order_fulfilment", role="support"
@@ -123,10 +147,12 @@ def demo(
     with Tutela.open(settings=Settings.load(home, database_url=None)) as tutela:
         _, admin_key = tutela.create_api_key(name="demo admin", role="admin")
         _, support_key = tutela.create_api_key(name="demo support", role="support")
+        _, collector_key = tutela.create_api_key(name="demo consent widget", role="collector")
     base = f"http://127.0.0.1:{port}"
     stdout.print(
         "\n[bold]API keys[/] (shown once; only their hashes are stored):\n"
-        f"  admin    {admin_key}\n  support  {support_key}\n"
+        f"  admin      {admin_key}\n  support    {support_key}\n"
+        f"  collector  {collector_key}  (public: for the consent widget)\n"
         "\nTry it:\n"
         f"  curl -s -H 'Authorization: Bearer {support_key}' "
         f"'{base}/v1/subjects/{ids[1]}?purpose=order_fulfilment'\n"
@@ -134,7 +160,12 @@ def demo(
         f'-d \'{{"field": "email", "value": "{rows[1]["email"]}", '
         f'"purpose": "order_fulfilment"}}\' {base}/v1/subjects:find\n'
         f"  curl -s -H 'Authorization: Bearer {admin_key}' '{base}/v1/audit?limit=5'\n"
+        f"  {prog} consent history {subject} --home {home}\n"
+        f"  {prog} sweep --dry-run --home {home}\n"
         f"  {prog} audit verify --home {home}\n"
+        f"  open {base}/privacy/notice for the generated privacy notice\n"
+        f'  embed the consent widget: <script src="{base}/consent.js" '
+        f'data-key="{collector_key}" async></script>\n'
         f"  open {base}/docs for the interactive API docs",
         soft_wrap=True,
     )
