@@ -6,13 +6,14 @@ Nothing here runs at import time. `Settings.load` takes the environment as a map
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tutela.errors import ConfigError
@@ -83,6 +84,17 @@ class Settings(BaseSettings):
         description="Web origins (e.g. https://shop.example) whose pages may call the API: "
         "where the consent widget is embedded. JSON list in TUTELA_CORS_ORIGINS.",
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        """From the environment: a JSON list, or origins separated by commas."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip() for o in text.split(",") if o.strip()]
+        return value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

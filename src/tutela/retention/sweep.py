@@ -23,7 +23,7 @@ from tutela.core.audit import AuditEvent
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, LegalBasis, OnWithdrawal, PurposeSpec, RetentionStart
 from tutela.vault import Vault
-from tutela.vault.service import Holding
+from tutela.vault.erasure import Holding
 
 SWEEPER = Actor("system:retention", "admin")
 Progress = Callable[[int, int], None]

@@ -7,7 +7,6 @@ denial is recorded with `record_always`, so it is audited even though the operat
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,24 +29,16 @@ from tutela.errors import (
     TutelaError,
     ValidationFailed,
 )
-from tutela.vault import record, rekey, repository
+from tutela.vault import record, repository
 from tutela.vault.access import ConsentCheck, Grant, authorize, is_subject_id
+from tutela.vault.erasure import Erasure
 from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
 
 
-@dataclass(frozen=True)
-class Holding:
-    """Which fields a subject holds values for, and since when (no value is opened)."""
-
-    subject_id: str
-    created_at: datetime
-    fields: frozenset[str]
-
-
-class Vault:
+class Vault(Erasure):
     """Subjects' personal data, sealed field by field under per-subject keys."""
 
     def __init__(
@@ -111,21 +102,8 @@ class Vault:
         ids: list[str] = []
         for values in prepared:
             subject_id = random_id("sub")
-            dek = DataKey.generate(subject_id)
-            kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
             plaintexts, digests = self._prepare(values)
-            subjects.append(
-                {
-                    "id": subject_id,
-                    "dek_version": dek.version,
-                    "kek_version": kek_version,
-                    "wrapped_dek": wrapped,
-                    "sealed": record.seal(dek, plaintexts),
-                    "digests": record.pack(digests),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            subjects.append(self._new_subject(subject_id, plaintexts, digests, now))
             index_rows += [
                 {"subject_id": subject_id, "field": f, "digest": d} for f, d in digests.items()
             ]
@@ -147,23 +125,8 @@ class Vault:
         """A subject that holds no values yet: a website visitor whose consent choices are
         recorded before anything about them is collected. The caller checks permissions."""
         subject_id = random_id("sub")
-        dek = DataKey.generate(subject_id)
-        kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
-        now = self._clock.now()
         repository.insert_subjects(
-            uow.conn,
-            [
-                {
-                    "id": subject_id,
-                    "dek_version": dek.version,
-                    "kek_version": kek_version,
-                    "wrapped_dek": wrapped,
-                    "sealed": record.seal(dek, {}),
-                    "digests": record.pack({}),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ],
+            uow.conn, [self._new_subject(subject_id, {}, {}, self._clock.now())]
         )
         uow.record(
             AuditEvent(actor=actor.id, role=actor.role, action="subject.add", subject_id=subject_id)
@@ -314,92 +277,6 @@ class Vault:
             uow.record(grant.event(subject_id, "ok"))
         return found
 
-    # -- erasure -------------------------------------------------------------------------
-
-    def erase(
-        self, uow: UnitOfWork, subject_id: str, actor: Actor, *, why: str | None = None
-    ) -> None:
-        """Crypto-shred and delete: the wrapped DEK and every value go in one transaction, and
-        the id enters the erasure ledger. `why` is audited (e.g. ``retention``).
-
-        Raises:
-            SubjectNotFound, SubjectErased.
-        """
-        require(uow, self.datamap, actor, Permission.SUBJECTS_ERASE, "subject.erase")
-        found = self._load(uow, subject_id)
-        if found is None:
-            raise self._missing(uow, subject_id)
-        digests = record.unpack(found.digests)
-        repository.erase(uow.conn, subject_id, digests, self._clock.now())
-        uow.record(
-            AuditEvent(
-                actor=actor.id,
-                role=actor.role,
-                action="subject.erase",
-                subject_id=subject_id,
-                detail=why,
-            )
-        )
-
-    def erase_fields(
-        self, uow: UnitOfWork, subject_id: str, fields: Sequence[str], actor: Actor, *, why: str
-    ) -> tuple[str, ...]:
-        """Erase some fields for good (re-keying the rest; see `rekey`) and enter them in the
-        field-erasure ledger. The caller decides that they must go (`why` is audited, e.g.
-        ``consent.withdraw`` or ``retention``) and checks permissions. Returns the fields that
-        were held and are now erased.
-
-        Raises:
-            SubjectNotFound, SubjectErased, DecryptionFailed.
-        """
-        found = self._load(uow, subject_id)
-        if found is None:
-            raise self._missing(uow, subject_id)
-        erased = rekey.erase_fields(
-            uow.conn,
-            self._keys,
-            found,
-            self._unwrap(found.key),
-            fields=fields,
-            at=self._clock.now(),
-        )
-        if erased:
-            uow.record(
-                AuditEvent(
-                    actor=actor.id,
-                    role=actor.role,
-                    action="subject.erase_fields",
-                    subject_id=subject_id,
-                    fields=erased,
-                    detail=why,
-                )
-            )
-        return erased
-
-    def held_fields(self, uow: UnitOfWork, subject_id: str) -> frozenset[str]:
-        """The fields a subject holds values for (nothing is decrypted).
-
-        Raises:
-            SubjectNotFound, SubjectErased.
-        """
-        found = self._load(uow, subject_id)
-        if found is None:
-            raise self._missing(uow, subject_id)
-        return rekey.held_fields(found.sealed)
-
-    def holdings(self, uow: UnitOfWork, after: str, limit: int) -> list[Holding]:
-        """A page of subjects in id order after `after`, with the fields each holds."""
-        return [
-            Holding(sid, created_at, rekey.held_fields(sealed))
-            for sid, created_at, sealed in repository.subject_batch(uow.conn, after, limit)
-        ]
-
-    def count(self, uow: UnitOfWork) -> int:
-        return repository.count_subjects(uow.conn)
-
-    def is_erased(self, uow: UnitOfWork, subject_id: str) -> bool:
-        return bool(repository.erased_among(uow.conn, [subject_id]))
-
     def check(self, values: Mapping[str, Any]) -> None:
         """Validate a new subject's values without storing anything.
 
@@ -437,6 +314,27 @@ class Vault:
             if index is not None
         }
         return plaintexts, digests
+
+    def _new_subject(
+        self,
+        subject_id: str,
+        plaintexts: Mapping[str, bytes],
+        digests: Mapping[str, bytes],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """A `subject` row: a fresh data key, wrapped, and the values sealed under it."""
+        dek = DataKey.generate(subject_id)
+        kek_version, wrapped = self._keys.wrap(dek.material, dek_aad(subject_id, dek.version))
+        return {
+            "id": subject_id,
+            "dek_version": dek.version,
+            "kek_version": kek_version,
+            "wrapped_dek": wrapped,
+            "sealed": record.seal(dek, plaintexts),
+            "digests": record.pack(digests),
+            "created_at": now,
+            "updated_at": now,
+        }
 
     @staticmethod
     def _load(uow: UnitOfWork, subject_id: str) -> repository.SealedRecord | None:
