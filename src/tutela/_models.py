@@ -1,5 +1,6 @@
 """Imports every models module so the shared metadata knows all tables (Alembic, tests)."""
 
+from tutela.apikeys import models as apikey_models
 from tutela.consent import models as consent_models
 from tutela.core.audit import models as audit_models
 from tutela.datamap import models as datamap_models
@@ -14,4 +15,3 @@ __all__ = [
     "transparency_models",
     "vault_models",
 ]
-from tutela.apikeys import models as apikey_models

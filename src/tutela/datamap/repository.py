@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from tutela.core.storage.base import table_of
+from tutela.core.storage.idempotent import insert_or_ignore
 from tutela.datamap.models import DataMapVersion
 
 _table = table_of(DataMapVersion)
@@ -19,8 +20,12 @@ def exists(conn: Connection, version: str) -> bool:
     )
 
 
-def add(conn: Connection, version: str, document: str, at: datetime) -> None:
-    conn.execute(insert(_table).values(version=version, document=document, applied_at=at))
+def add(conn: Connection, version: str, document: str, at: datetime) -> bool:
+    """Store a version unless stored already (processes opening a changed home at the same
+    moment race to store it); True if this call stored it."""
+    return insert_or_ignore(
+        conn, _table, {"version": version, "document": document, "applied_at": at}
+    )
 
 
 def latest(conn: Connection) -> tuple[str, str] | None:

@@ -31,8 +31,9 @@ def apply_datamap(uow: UnitOfWork, document: str, clock: Clock, actor: str) -> A
     """
     datamap = load_datamap(document)
     version = datamap_version(datamap)
-    if not repository.exists(uow.conn, version):
-        repository.add(uow.conn, version, document, clock.now())
+    if not repository.exists(uow.conn, version) and repository.add(
+        uow.conn, version, document, clock.now()
+    ):
         uow.record(AuditEvent(actor=actor, action="datamap.apply", detail=f"version {version}"))
     return AppliedDataMap(datamap, version, document)
 
