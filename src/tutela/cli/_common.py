@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Column
 
 from tutela import errors
 from tutela._facade import Tutela
@@ -27,6 +28,13 @@ HomeOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 stdout = Console(highlight=False, soft_wrap=True)
+
+
+def ID_COLUMN(header: str) -> Column:  # noqa: N802 (used like a constant column spec)
+    """A table column for opaque ids: never shortened, whatever the terminal width."""
+    return Column(header, no_wrap=True, min_width=30, overflow="ignore")
+
+
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # One table from error class to exit code; the first matching base wins.

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela import __version__, errors
 from tutela._facade import Tutela
-from tutela.cli import apikey, audit, datamap, keys, subject
+from tutela.cli import apikey, audit, consent, datamap, keys, subject
 from tutela.cli._common import (
     HomeOption,
     JsonOption,
@@ -23,7 +23,9 @@ from tutela.cli._common import (
     stdout,
 )
 from tutela.cli.demo import demo
+from tutela.cli.jobs import sweep, worker
 from tutela.cli.serve import serve
+from tutela.cli.transparency import notice, ropa
 
 app = typer.Typer(
     name="tutela",
@@ -33,12 +35,17 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(subject.app, name="subject")
+app.add_typer(consent.app, name="consent")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")
 app.add_typer(apikey.app, name="apikey")
 app.command()(demo)
 app.command()(serve)
+app.command()(sweep)
+app.command()(worker)
+app.command()(notice)
+app.command()(ropa)
 
 
 def _version(value: bool) -> None:

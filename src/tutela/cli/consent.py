@@ -10,7 +10,16 @@ import typer
 from rich.table import Table
 
 from tutela._consents import Consents
-from tutela.cli._common import HomeOption, JsonOption, cli_actor, emit, fail, open_home, stdout
+from tutela.cli._common import (
+    ID_COLUMN,
+    HomeOption,
+    JsonOption,
+    cli_actor,
+    emit,
+    fail,
+    open_home,
+    stdout,
+)
 from tutela.consent.repository import EventRow
 
 app = typer.Typer(
@@ -107,7 +116,7 @@ def status(subject: SubjectArg, home: HomeOption = None, as_json: JsonOption = F
     }
 
     def render() -> None:
-        table = Table("purpose", "basis", "active", "since", "method", "receipt")
+        table = Table("purpose", "basis", "active", "since", "method", ID_COLUMN("receipt"))
         for s in states:
             last = s.last
             mark = "yes" if s.active else "no"
@@ -135,7 +144,7 @@ def history(subject: SubjectArg, home: HomeOption = None, as_json: JsonOption = 
         if not events:
             stdout.print("no consent recorded for this subject")
             return
-        table = Table("at", "purpose", "action", "method", "notice", "receipt")
+        table = Table("at", "purpose", "action", "method", "notice", ID_COLUMN("receipt"))
         for e in events:
             table.add_row(
                 e.at.isoformat(timespec="seconds"),
@@ -168,7 +177,7 @@ def stale(home: HomeOption = None, as_json: JsonOption = False) -> None:
         if not rows:
             stdout.print(f"every active consent was given under the current notice ({version})")
             return
-        table = Table("subject", "purpose", "given under notice")
+        table = Table(ID_COLUMN("subject"), "purpose", "given under notice")
         for r in rows:
             table.add_row(r.subject_id, r.purpose, r.notice_version)
         stdout.print(table)

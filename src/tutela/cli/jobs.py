@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tutela.cli._common import HomeOption, JsonOption, emit, open_home, progress, stderr, stdout
+from tutela.cli._common import (
+    ID_COLUMN,
+    HomeOption,
+    JsonOption,
+    emit,
+    open_home,
+    progress,
+    stderr,
+    stdout,
+)
 from tutela.retention.sweep import SweepReport
 
 SWEEP_JOB = "retention-sweep"
@@ -56,7 +65,7 @@ def sweep(
     def render() -> None:
         verb = "would erase" if dry_run else "erased"
         if report.expiries:
-            table = Table("subject", "fields", "whole subject")
+            table = Table(ID_COLUMN("subject"), "fields", "whole subject")
             for e in report.expiries[:50]:
                 table.add_row(e.subject_id, ", ".join(e.fields), "yes" if e.whole_subject else "")
             stdout.print(table)

@@ -62,8 +62,10 @@ class SweepReport:
 
 def kept_until(spec: PurposeSpec, holding: Holding, standing: Standing | None) -> datetime | None:
     """Until when `spec` keeps the subject's fields (None: it keeps nothing)."""
+    if spec.basis is LegalBasis.CONSENT and (standing is None or standing.last_grant is None):
+        return None  # never granted: nothing was collected for it
     if spec.withdrawable:
-        active = standing.active if standing else spec.basis is not LegalBasis.CONSENT
+        active = standing.active if standing else True  # no objection recorded
         if not active and spec.on_withdrawal is OnWithdrawal.ERASE:
             return None
     if spec.retention_from is RetentionStart.CONSENT:

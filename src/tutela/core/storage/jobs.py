@@ -8,7 +8,6 @@ Both are tried without waiting: a worker that finds the job running skips this t
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,13 +16,6 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from tutela.core.storage.engine import is_sqlite
-
-
-def _advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for `name` (PostgreSQL advisory locks take a bigint)."""
-    return int.from_bytes(
-        hashlib.sha256(b"tutela.job\x00" + name.encode()).digest()[:8], "big", signed=True
-    )
 
 
 @contextmanager
@@ -48,8 +40,12 @@ def job_lock(engine: Engine, name: str) -> Iterator[bool]:
         finally:
             os.close(fd)
         return
-    key = _advisory_key(name)
     with engine.connect() as conn:
+        # Advisory locks are per database; several homes may share one in their own schemas.
+        key = conn.execute(
+            text("SELECT hashtextextended('tutela.job/' || current_schema() || '/' || :n, 0)"),
+            {"n": name},
+        ).scalar_one()
         held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
         conn.commit()
         try:
