@@ -23,6 +23,7 @@ contracts: $(VENV)/.dev-installed
 
 pytest: $(VENV)/.dev-installed
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed

@@ -4,50 +4,58 @@ unit of work, so every operation is one transaction with its audit entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import Any, TypeVar
 
 from tutela import apikeys
+from tutela._administration import Administration
+from tutela._consents import Consents
 from tutela.actor import Actor
-from tutela.apikeys import ApiKeyInfo
 from tutela.clock import Clock, SystemClock
 from tutela.config import Settings
-from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, HeadFile, VerifyReport
-from tutela.core.crypto import BlindIndex, KeyProvider
+from tutela.consent.service import ConsentLedger
+from tutela.consent.state import ConsentState
+from tutela.core.audit import AuditEvent, AuditLog, HeadFile
+from tutela.core.crypto import BlindIndex, KeyProvider, Signer, new_secret
 from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
 from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite, write_lock_for
+from tutela.core.storage.jobs import job_lock
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import (
     AppliedDataMap,
     DataMap,
-    Permission,
     apply_datamap,
-    require,
 )
 from tutela.errors import (
     HomeNotFound,
     SchemaOutdated,
-    TutelaError,
 )
 from tutela.home import create_home
 from tutela.home import key_provider as key_provider_for
-from tutela.vault import ConsentCheck, RotationReport, ValueRules, Vault
+from tutela.retention import sweep as retention
+from tutela.retention.sweep import SweepReport
+from tutela.transparency.notice import Notice, require_language
+from tutela.transparency.ropa import Ropa, build_ropa
+from tutela.transparency.service import (
+    PublishedNotice,
+    notice_versions,
+    publish_notice,
+    stored_notice,
+)
+from tutela.vault import ConsentCheck, ValueRules, Vault
 from tutela.vault import keys as vault_keys
-from tutela.vault.access import is_subject_id
 from tutela.vault.importing import ImportReport, import_file
 from tutela.vault.service import Record
 
 SDK = "sdk"
+T = TypeVar("T")
 Progress = Callable[[int, int], None]
 
 
-class Tutela:
+class Tutela(Administration):
     """One Tutela home: data map, keys, database and audit log.
 
     Open with `Tutela.open(home)` or create with `Tutela.init(home)`; use as a context manager
@@ -87,17 +95,42 @@ class Tutela:
                 self.applied: AppliedDataMap = apply_datamap(
                     uow, settings.datamap_file.read_text("utf-8"), self.clock, "system"
                 )
+                self.notice: Notice = publish_notice(
+                    uow, self.applied.datamap, self.applied.version, self.clock
+                )
+            with self.unit_of_work() as uow:
+                signing_key = vault_keys.ensure_system_key(
+                    uow.conn, self.keys, "receipt_signing", Signer.new_private_bytes
+                )
+                evidence_key = vault_keys.ensure_system_key(
+                    uow.conn, self.keys, "evidence", new_secret
+                )
         except BaseException:
             self.engine.dispose()
             raise
         self._checkpointer.start()
+        state = ConsentState(self.applied.datamap)
         self.vault = Vault(
             self.applied.datamap,
             self.keys,
             BlindIndex(system.index_key),
             self.clock,
+            consent or state,
             rules=ValueRules(settings.phone_default_region),
-            consent=consent,
+        )
+        self.consents = Consents(
+            ConsentLedger(
+                self.applied.datamap,
+                self.applied.version,
+                self.vault,
+                state=state,
+                signer=Signer(signing_key),
+                evidence_key=evidence_key,
+                clock=self.clock,
+            ),
+            self.unit_of_work,
+            lambda: self.notice.version,
+            lambda uow, version: stored_notice(uow.conn, version) is not None,
         )
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -172,6 +205,31 @@ class Tutela:
     @property
     def datamap_version(self) -> str:
         return self.applied.version
+
+    # -- transparency --------------------------------------------------------------------
+
+    def privacy_notice(self, *, language: str = "en") -> Notice:
+        """The privacy notice of the data map in force (published when the home opened).
+
+        Raises:
+            NoticeLanguageUnsupported: no notice in `language`.
+        """
+        require_language(language)
+        return self.notice
+
+    def notice_versions(self) -> list[PublishedNotice]:
+        """Every notice version ever published, oldest first."""
+        with self.engine.connect() as conn:
+            return notice_versions(conn)
+
+    def stored_notice(self, version: str) -> Notice | None:
+        """A published notice exactly as it was stored, or None."""
+        with self.engine.connect() as conn:
+            return stored_notice(conn, version)
+
+    def ropa(self) -> Ropa:
+        """The records of processing activities (GDPR Art. 30(1)) of the data map in force."""
+        return build_ropa(self.datamap, self.datamap_version)
 
     # -- vault ---------------------------------------------------------------------------
 
@@ -263,152 +321,26 @@ class Tutela:
         if is_sqlite(self.engine):
             checkpoint_sqlite(self.engine)
 
-    # -- keys and audit ------------------------------------------------------------------
+    # -- retention -----------------------------------------------------------------------
 
-    def rotate_keys(
-        self,
-        *,
-        rewrap_only: bool = False,
-        progress: Progress | None = None,
-        actor: Actor | None = None,
-    ) -> RotationReport:
-        """New KEK version; every data key re-wrapped under it, values untouched."""
-        who = actor or Actor(SDK, "admin")
-        self._require(who, Permission.KEYS_MANAGE, "keys.rotate")
-        report = vault_keys.rotate(
-            self.engine,
-            self.keys,
-            rewrap_only=rewrap_only,
-            batch_size=self.settings.import_batch_size,
+    def sweep(self, *, dry_run: bool = False, progress: Progress | None = None) -> SweepReport:
+        """Erase the values whose every purpose's retention has passed (see `retention`)."""
+        report = retention.sweep(
+            self.unit_of_work,
+            self.vault,
+            self.consents.ledger,
+            self.clock,
+            dry_run=dry_run,
             progress=progress,
         )
-        with self.unit_of_work() as uow:
-            uow.record(
-                AuditEvent(
-                    actor=who.id,
-                    role=who.role,
-                    action="keys.rotate",
-                    detail=f"kek v{report.kek_version}, {report.rewrapped} rewrapped",
-                )
-            )
+        if report.expiries and not dry_run and is_sqlite(self.engine):
+            checkpoint_sqlite(self.engine)
         return report
 
-    def retire_key(self, version: int, *, actor: Actor | None = None) -> None:
-        """Forget an old KEK version once nothing is wrapped under it."""
-        who = actor or Actor(SDK, "admin")
-        with self.unit_of_work() as uow:
-            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "keys.retire")
-            vault_keys.retire(uow.conn, self.keys, version)
-            uow.record(
-                AuditEvent(
-                    actor=who.id, role=who.role, action="keys.retire", detail=f"kek v{version}"
-                )
-            )
-
-    def verify_audit(self, *, actor: Actor | None = None) -> VerifyReport:
-        """Check the whole chain and the head checkpoint."""
-        if actor is not None:
-            self._require(actor, Permission.AUDIT_READ, "audit.verify", record=True)
-        with self.engine.connect() as conn:
-            return self.audit.verify(conn)
-
-    def audit_entries(
-        self,
-        *,
-        subject_id: str | None = None,
-        after: int = 0,
-        limit: int | None = None,
-        actor: Actor | None = None,
-    ) -> Iterator[ChainedEntry]:
-        """Entries in order (ids, fields, purposes, outcomes; never values)."""
-        if actor is not None:
-            self._require(actor, Permission.AUDIT_READ, "audit.read", record=True)
-        if subject_id is not None and not is_subject_id(subject_id):
-            return  # no entry can name it
-        with self.engine.connect() as conn:
-            yield from self.audit.entries(conn, subject_id=subject_id, after=after, limit=limit)
-
-    def readiness(self) -> dict[str, str]:
-        """What `/readyz` reports: database reachable, schema current, keys unlock."""
-        checks = {"database": "ok", "schema": "ok", "keys": "ok"}
-        try:
-            if not migrations.is_current(self.engine):
-                checks["schema"] = "outdated: run 'tutela migrate'"
-            with self.engine.connect() as conn:
-                vault_keys.load_system_keys(conn, self.keys)
-        except SQLAlchemyError:
-            checks["database"] = "unreachable"
-            checks["schema"] = checks["keys"] = "unknown"
-        except TutelaError as exc:
-            checks["keys"] = type(exc).__name__
-        return checks
-
-    # -- API keys ------------------------------------------------------------------------
-
-    def authenticate(self, key_text: str) -> Actor:
-        """The actor (key id and role) a presented API key stands for.
-
-        Raises:
-            ApiKeyInvalid, ApiKeyExpired, ApiKeyRevoked.
-        """
-        now = self.clock.now()
-        cached = self._auth_cache.get(key_text, now)
-        if cached is not None:
-            return cached
-        with self.engine.connect() as conn:
-            actor, expires_at = apikeys.authenticate(conn, key_text, now)
-        self._auth_cache.put(key_text, actor, expires_at, now)
-        return actor
-
-    def create_api_key(
-        self,
-        *,
-        name: str,
-        role: str,
-        expires_in: timedelta | None = None,
-        actor: Actor | None = None,
-    ) -> tuple[ApiKeyInfo, str]:
-        """Issue an API key; the returned key text is shown once and never stored."""
-        who = actor or Actor(SDK, "admin")
-        with self.unit_of_work() as uow:
-            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.create")
-            return apikeys.create(
-                uow,
-                self.datamap,
-                self.clock,
-                name=name,
-                role=role,
-                expires_in=expires_in,
-                actor=who,
-            )
-
-    def list_api_keys(self, *, actor: Actor | None = None) -> list[ApiKeyInfo]:
-        if actor is not None:
-            self._require(actor, Permission.KEYS_MANAGE, "apikey.list")
-        with self.engine.connect() as conn:
-            return apikeys.list_keys(conn)
-
-    def revoke_api_key(self, key_id: str, *, actor: Actor | None = None) -> None:
-        who = actor or Actor(SDK, "admin")
-        with self.unit_of_work() as uow:
-            require(uow, self.datamap, who, Permission.KEYS_MANAGE, "apikey.revoke")
-            apikeys.revoke(uow, self.clock, key_id, who)
-        self._auth_cache.forget(key_id)
-
-    def require(self, actor: Actor, permission: Permission, action: str) -> None:
-        """Refuse early (audited) if the actor's role lacks `permission`, e.g. before parsing
-        a large import. The operations check again themselves."""
-        self._require(actor, permission, action)
-
-    def _require(
-        self, actor: Actor, permission: Permission, action: str, *, record: bool = False
-    ) -> None:
-        """Check a permission in a unit of work of its own (the denial is audited); with
-        `record`, audit the permitted action too."""
-        with self.unit_of_work() as uow:
-            require(uow, self.datamap, actor, permission, action)
-            if record:
-                uow.record(AuditEvent(actor=actor.id, role=actor.role, action=action))
+    def run_exclusive(self, job: str, work: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run `work` unless another process runs `job` now: (ran, result)."""
+        with job_lock(self.engine, job) as held:
+            return (True, work()) if held else (False, None)
 
     @staticmethod
     def migrate(settings: Settings) -> list[str]:

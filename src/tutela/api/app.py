@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
@@ -16,7 +17,7 @@ from tutela._facade import Tutela
 from tutela.api import docs, problems
 from tutela.api.auth import KeyRateLimiter, RateLimited
 from tutela.api.middleware import BodyLimit, RequestContext
-from tutela.api.routes import admin, health, subjects
+from tutela.api.routes import admin, consents, health, privacy, subjects, widget
 from tutela.config import Settings
 
 
@@ -45,7 +46,14 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
     if vault is not None:
         app.state.tutela = vault
     app.state.rate_limiter = KeyRateLimiter(settings.api_rate_limit)
-    for router in (subjects.router, admin.router, health.router):
+    for router in (
+        subjects.router,
+        consents.router,
+        admin.router,
+        health.router,
+        widget.router,
+        privacy.router,
+    ):
         app.include_router(router)
 
     app.add_exception_handler(errors.TutelaError, problems.tutela_error_handler)
@@ -62,6 +70,15 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit=body_limit)
     app.add_middleware(RequestContext, html_csp=lambda: html_csp)
+    if settings.cors_origins:
+        # Outermost, so problem+json answers carry the headers a browser needs to read them.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     return app
 
 

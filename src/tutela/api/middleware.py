@@ -56,7 +56,9 @@ class RequestContext:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(API_HEADERS)
+                # A route's own value wins (the public widget script is cacheable).
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in API_HEADERS if h[0] not in present)
                 content_type = dict(headers).get(b"content-type", b"")
                 csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
                 headers.append((b"content-security-policy", csp))

@@ -39,9 +39,7 @@ def upgrade() -> None:
         "consent_event",
         ["subject_id", "purpose", "seq"],
     )
-    op.create_index(
-        op.f("ix_consent_event_notice_version"), "consent_event", ["notice_version"]
-    )
+    op.create_index(op.f("ix_consent_event_notice_version"), "consent_event", ["notice_version"])
     op.create_table(
         "notice_version",
         sa.Column("version", sa.String(length=16), nullable=False),
