@@ -9,7 +9,7 @@ import httpx
 
 from tutela import Tutela
 
-ROLES = ("admin", "support", "marketing", "analyst", "fraud", "finance")
+ROLES = ("admin", "support", "marketing", "analyst", "fraud", "finance", "collector")
 PROBLEM = "application/problem+json"
 
 

@@ -28,16 +28,22 @@ from tutela.testing import PiiCanary
 WRITERS = frozenset({"support", "admin"})
 ADMIN = frozenset({"admin"})
 ANY_ROLE = frozenset(ROLES)
+# consents.read and consents.write: support and admin; consents.collect: the public widget key.
+CONSENT_STAFF = frozenset({"support", "admin"})
+COLLECTING = frozenset({"support", "admin", "collector"})
 
 
 @dataclass(frozen=True)
 class Expect:
     """`allowed`: roles that succeed (None: public, no key needed); `ok`: their status;
-    `action`: what the audit log records for the call, allowed or denied (None: nothing)."""
+    `action`: what the audit log records for the call, allowed or denied (None: nothing);
+    `denied`: what it records for a refusal, when that differs from `action` (recording
+    consent is refused as `consent.record` before it is known to be a grant or withdrawal)."""
 
     allowed: frozenset[str] | None
     ok: int
     action: str | None
+    denied: str | None = None
 
 
 EXPECTED: dict[tuple[str, str], Expect] = {
@@ -52,6 +58,24 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/audit"): Expect(ADMIN, 200, "audit.read"),
     ("POST", "/v1/audit:verify"): Expect(ADMIN, 200, "audit.verify"),
     ("POST", "/v1/keys:rotate"): Expect(ADMIN, 200, "keys.rotate"),
+    ("GET", "/v1/consents/config"): Expect(ANY_ROLE, 200, None),
+    # a new visitor choosing the newsletter; the subject's own route by staff (a collector
+    # needs proof: see KNOWN_SRC_BUGS)
+    ("POST", "/v1/consents"): Expect(COLLECTING, 201, "consent.grant", "consent.record"),
+    ("POST", "/v1/subjects/{subject_id}/consents"): Expect(
+        CONSENT_STAFF, 200, "consent.grant", "consent.record"
+    ),
+    ("GET", "/v1/subjects/{subject_id}/consents"): Expect(CONSENT_STAFF, 200, "consent.status"),
+    ("GET", "/v1/subjects/{subject_id}/consents/history"): Expect(
+        CONSENT_STAFF, 200, "consent.history"
+    ),
+    ("GET", "/v1/subjects/{subject_id}/consents/receipts"): Expect(
+        CONSENT_STAFF, 200, "consent.receipts"
+    ),
+    ("GET", "/v1/consents/stale"): Expect(CONSENT_STAFF, 200, "consent.stale"),
+    ("GET", "/v1/consents/public-key"): Expect(None, 200, None),
+    ("POST", "/v1/consents:verify"): Expect(None, 200, None),
+    ("GET", "/privacy/notice"): Expect(None, 200, None),
     ("GET", "/healthz"): Expect(None, 200, None),
     ("GET", "/readyz"): Expect(None, 200, None),
 }
@@ -95,6 +119,11 @@ class Caller:
         elif path == "/v1/subjects:find":
             value = record["email"]
             kwargs["json"] = {"field": "email", "value": value, "purpose": "order_fulfilment"}
+        elif method == "POST" and path.endswith("/consents"):
+            kwargs["json"] = {"choices": {"newsletter": True}, "method": "web_form"}
+        elif path == "/v1/consents:verify":
+            sid = self.tutela.add(self.customer())
+            kwargs["json"] = self.tutela.consents.grant(sid, "newsletter")
         return url, kwargs, record
 
     def send(
@@ -198,6 +227,34 @@ def test_malformed_unknown_and_wrong_secret_keys_get_one_answer(
 # -- one key per role ------------------------------------------------------------------------
 
 
+def _check_row(caller: Caller, key: Key, method: str, path: str) -> list[Any]:
+    """What is wrong with one operation called with one role's key (empty: as expected).
+    Allowed: the success status and audit entries naming the key id. Refused: 403
+    problem+json and one `denied` audit entry for the key id, role and action."""
+    response, entries, _ = caller.send(method, path, key.headers)
+    expect = EXPECTED.get((method, path))
+    if expect is None:
+        return [(method, path, "no expectation")]
+    for entry in entries:
+        assert key.text not in repr(entry)
+        assert key.text.rsplit("_", 1)[1] not in repr(entry)
+    if expect.allowed is None or key.role in expect.allowed:
+        if response.status_code != expect.ok:
+            return [(method, path, response.status_code, response.text)]
+        assert all(e.event.actor == key.id for e in entries), (method, path, entries)
+        if expect.action:
+            assert (expect.action, "ok") in {(e.event.action, e.event.outcome) for e in entries}
+        return []
+    if response.status_code != 403:
+        return [(method, path, response.status_code, response.text)]
+    assert_problem(response, 403)
+    audited = [(e.event.actor, e.event.role, e.event.action, e.event.outcome) for e in entries]
+    action = expect.denied or expect.action
+    if audited != [(key.id, key.role, action, "denied")]:
+        return [(method, path, "audited", audited)]
+    return []
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_exactly_what_its_permissions_and_purposes_allow(
     role: str, app: FastAPI, caller: Caller, keys: dict[str, Key]
@@ -207,30 +264,7 @@ def test_each_role_gets_exactly_what_its_permissions_and_purposes_allow(
     key = keys[role]
     wrong = []
     for method, path in operations(app):
-        response, entries, _ = caller.send(method, path, key.headers)
-        expect = EXPECTED.get((method, path))
-        if expect is None:
-            wrong.append((method, path, "no expectation"))
-            continue
-        for entry in entries:
-            assert key.text not in repr(entry)
-            assert key.text.rsplit("_", 1)[1] not in repr(entry)
-        allowed = expect.allowed is None or role in expect.allowed
-        if allowed:
-            if response.status_code != expect.ok:
-                wrong.append((method, path, response.status_code, response.text))
-                continue
-            assert all(e.event.actor == key.id for e in entries), (method, path, entries)
-            if expect.action:
-                assert (expect.action, "ok") in {(e.event.action, e.event.outcome) for e in entries}
-        else:
-            if response.status_code != 403:
-                wrong.append((method, path, response.status_code, response.text))
-                continue
-            assert_problem(response, 403)
-            assert [
-                (e.event.actor, e.event.role, e.event.action, e.event.outcome) for e in entries
-            ] == [(key.id, role, expect.action, "denied")], (method, path)
+        wrong += _check_row(caller, key, method, path)
     assert wrong == []
 
 

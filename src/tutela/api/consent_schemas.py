@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Method = Literal["web_form", "api", "import", "gpc_signal", "staff"]
 
@@ -19,7 +19,7 @@ class ConsentChoices(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    choices: dict[str, bool] = Field(
+    choices: dict[str, StrictBool] = Field(
         default_factory=dict, max_length=64, examples=[{"newsletter": True, "analytics": False}]
     )
     method: Method = "api"

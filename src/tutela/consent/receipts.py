@@ -119,9 +119,14 @@ def verify(document: object, public_keys: Mapping[str, bytes]) -> ReceiptCheck:
 
 
 def _signature_bytes(value: object) -> bytes | None:
-    if not isinstance(value, str):
+    """The signature, only in its one canonical spelling (base64url without padding): any
+    other spelling of the same bytes is a changed receipt too."""
+    if not isinstance(value, str) or not value.isascii():
         return None
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         return None
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != value:
+        return None
+    return raw

@@ -121,7 +121,7 @@ class ConsentLedger:
         else:
             self._vault.held_fields(uow, subject_id)  # SubjectNotFound / SubjectErased
             if collector:
-                self._check_proof(uow, subject_id, proof)
+                self._check_proof(uow, actor, subject_id, proof)
 
         latest = repository.latest_events(uow.conn, [subject_id])
         sold = {n for n, spec in self.datamap.purposes.items() if spec.sale_or_share}
@@ -216,10 +216,23 @@ class ConsentLedger:
                 raise PurposeNotWithdrawable(purpose, spec.basis.value)
         return dict(choices), how
 
-    def _check_proof(self, uow: UnitOfWork, subject_id: str, proof: str | None) -> None:
+    def _check_proof(
+        self, uow: UnitOfWork, actor: Actor, subject_id: str, proof: str | None
+    ) -> None:
         found = repository.receipt(uow.conn, proof) if proof else None
         if found is None or found[0] != subject_id:
-            raise ConsentProofRequired(subject_id)
+            denial = ConsentProofRequired(subject_id)
+            uow.record_always(
+                AuditEvent(
+                    actor=actor.id,
+                    role=actor.role,
+                    action="consent.record",
+                    outcome="denied",
+                    subject_id=subject_id,
+                    detail=type(denial).__name__,
+                )
+            )
+            raise denial
 
     def _erase_unneeded(
         self, uow: UnitOfWork, subject_id: str, withdrawn: list[str], actor: Actor
@@ -233,17 +246,30 @@ class ConsentLedger:
         }
         if not candidates:
             return ()
-        now = self._clock.now()
-        valid = [
-            spec
+        standings = self.standings(uow, [subject_id])
+        needed = {
+            field
             for name, spec in self.datamap.purposes.items()
-            if self._state.active(uow.conn, subject_id, name, now)
-        ]
-        needed = {field for spec in valid for field in spec.fields}
+            if self._keeps(spec, standings.get((subject_id, name)))
+            for field in spec.fields
+        }
         doomed = sorted(candidates - needed)
         if not doomed:
             return ()
         return self._vault.erase_fields(uow, subject_id, doomed, actor, why="consent.withdraw")
+
+    @staticmethod
+    def _keeps(spec: PurposeSpec, standing: Standing | None) -> bool:
+        """Whether a purpose still keeps its fields for a subject (until retention, which the
+        sweep enforces): a basis that is not the customer's choice, an active consent or
+        unopposed legitimate interest, or a withdrawn one that keeps until retention."""
+        if standing is None:  # no event: consent never given, legitimate interest unopposed
+            return spec.basis is not LegalBasis.CONSENT
+        if standing.active:
+            return True
+        if spec.on_withdrawal is not OnWithdrawal.KEEP_UNTIL_RETENTION:
+            return False
+        return spec.basis is not LegalBasis.CONSENT or standing.last_grant is not None
 
     # -- reading -------------------------------------------------------------------------
 
