@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tutela.errors import FieldNotInDataMap, PurposeNotInDataMap
+
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 
 
@@ -155,8 +157,6 @@ class DataMap(_Spec):
 
     def field(self, name: str) -> FieldSpec:
         """The field's spec; `FieldNotInDataMap` if undeclared."""
-        from tutela.errors import FieldNotInDataMap
-
         try:
             return self.fields[name]
         except KeyError:
@@ -171,8 +171,6 @@ class DataMap(_Spec):
 
     def purpose(self, name: str) -> PurposeSpec:
         """The purpose's spec; `PurposeNotInDataMap` if undeclared."""
-        from tutela.errors import PurposeNotInDataMap
-
         try:
             return self.purposes[name]
         except KeyError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from sqlalchemy import Connection
 
@@ -122,5 +123,11 @@ def _storable(event: AuditEvent) -> AuditEvent:
     changes: dict[str, object] = {
         name: _clean(getattr(event, name), width) for name, width in _WIDTHS.items()
     }
-    changes["fields"] = tuple(_clean(f, 63) or "" for f in event.fields)
+    changes["fields"] = _clean_fields(tuple(event.fields))
     return replace(event, **changes)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1024)
+def _clean_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Field names as storable (cached: the same few tuples recur on every operation)."""
+    return tuple(_clean(f, 63) or "" for f in fields)
