@@ -1,0 +1,1 @@
+"""Data-subject rights: requests, their legal deadlines and identity verification."""
