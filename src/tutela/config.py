@@ -38,6 +38,15 @@ def _expand_user(path: Path, environ: Mapping[str, str]) -> Path:
     return path.expanduser()
 
 
+RequestKind = Literal[
+    "access", "portability", "rectification", "erasure", "restriction", "objection"
+]
+
+
+def _approval_default() -> list[RequestKind]:
+    return ["erasure"]
+
+
 class Settings(BaseSettings):
     """Everything configurable, with its source order: explicit > `TUTELA_*` > `tutela.toml`."""
 
@@ -79,22 +88,61 @@ class Settings(BaseSettings):
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."
     )
+    requests_need_approval: list[RequestKind] = Field(
+        default_factory=_approval_default,
+        description="Data-subject request types that staff approve before they are fulfilled.",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Web origins (e.g. https://shop.example) whose pages may call the API: "
         "where the consent widget is embedded. JSON list in TUTELA_CORS_ORIGINS.",
     )
+    smtp_host: str | None = Field(
+        default=None, description="Mail server for customer emails; unset: sending fails loudly."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65_535, description="Mail server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="STARTTLS (port 587), implicit TLS (port 465), or none (a local relay only).",
+    )
+    smtp_username: str | None = Field(default=None, description="Mail server login, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="Mail server password.")
+    mail_from: str = Field(
+        default="privacy@localhost",
+        description="Sender of customer emails: 'privacy@shop.example' or "
+        "'Shop Privacy <privacy@shop.example>'.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10, gt=0, le=300, description="Give up on a mail server that stops answering."
+    )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "requests_need_approval", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
-        """From the environment: a JSON list, or origins separated by commas."""
+        """From the environment: a JSON list, or names separated by commas."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
                 return json.loads(text)
             return [o.strip() for o in text.split(",") if o.strip()]
         return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        """An address, optionally with a display name; no header injection (CR/LF)."""
+        from email.headerregistry import Address
+
+        name, spec = "", value.strip()
+        if spec.endswith(">") and "<" in spec:
+            name, _, spec = spec[:-1].rpartition("<")
+        try:
+            address = Address(display_name=name.strip().strip('"'), addr_spec=spec.strip())
+        except Exception:  # the stdlib parser raises several types; all mean "not an address"
+            raise ValueError("not a valid email address") from None
+        if not (address.username and address.domain):
+            raise ValueError("not a valid email address")
+        return str(address)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -30,7 +30,13 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── FieldNotAllowedForPurpose
     │   ├── FieldNotSearchable
     │   ├── ConsentNotActive
+    │   ├── ProcessingRestricted        (Art. 18 restriction, or kept only for the law)
     │   └── ConsentProofRequired        (a collector key without the subject's receipt id)
+    ├── RightsError
+    │   ├── RequestNotFound
+    │   ├── RequestStateInvalid         (the step does not apply in the request's status)
+    │   ├── RequestTypeUnknown
+    │   └── VerificationFailed          (wrong or expired code, or locked)
     ├── ConsentError
     │   ├── PurposeNotWithdrawable      (the purpose's basis is not the customer's choice)
     │   └── ConsentRequestInvalid
@@ -39,9 +45,10 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── KeyFileInsecure
     │   ├── KeyMismatch
     │   └── KeyVersionInUse
-    └── StorageError
-        ├── SchemaOutdated
-        └── AuditChainBroken            (raised by callers that require a valid chain)
+    ├── StorageError
+    │   ├── SchemaOutdated
+    │   └── AuditChainBroken            (raised by callers that require a valid chain)
+    └── MailNotSent                     (names the server and the failure, never the recipient)
 """
 
 from __future__ import annotations
@@ -287,6 +294,18 @@ class ConsentNotActive(AccessDenied):
         )
 
 
+class ProcessingRestricted(AccessDenied):
+    """The subject's processing is restricted (GDPR Art. 18, or values kept only for a legal
+    obligation after erasure) and the purpose is not one still allowed."""
+
+    def __init__(self, subject_id: str, purpose: str) -> None:
+        self.subject_id, self.purpose = subject_id, purpose
+        super().__init__(
+            f"processing of subject '{subject_id}' is restricted: purpose '{purpose}' "
+            "may not read it"
+        )
+
+
 class ConsentProofRequired(AccessDenied):
     """A collector key changed an existing subject's choices without one of that subject's
     receipt ids (the proof a consent widget keeps in its cookie)."""
@@ -319,6 +338,40 @@ class PurposeNotWithdrawable(ConsentError):
 
 class ConsentRequestInvalid(ConsentError):
     """The request names no choice, an unknown method, or another malformed part."""
+
+
+# -- data-subject rights ----------------------------------------------------------------------
+
+
+class RightsError(TutelaError):
+    """A data-subject request cannot be handled as asked."""
+
+
+class RequestNotFound(RightsError):
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        super().__init__(f"request '{request_id}' not found")
+
+
+class RequestStateInvalid(RightsError):
+    """The request is not in a state where this step applies (e.g. approving a closed one)."""
+
+    def __init__(self, request_id: str, status: str, step: str) -> None:
+        self.request_id, self.status, self.step = request_id, status, step
+        super().__init__(f"request '{request_id}' is {status}: cannot {step} it")
+
+
+class RequestTypeUnknown(RightsError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown request type (expected one of {', '.join(known)})")
+
+
+class VerificationFailed(RightsError):
+    """A one-time code was wrong, expired, or the request is locked after too many tries."""
+
+    def __init__(self, request_id: str, outcome: str) -> None:
+        self.request_id, self.outcome = request_id, outcome
+        super().__init__(f"request '{request_id}': verification {outcome}")
 
 
 # -- crypto --------------------------------------------------------------------------------
@@ -360,3 +413,11 @@ class SchemaOutdated(StorageError):
 
 class AuditChainBroken(StorageError):
     """The audit chain failed verification."""
+
+
+# -- outreach ------------------------------------------------------------------------------
+
+
+class MailNotSent(TutelaError):
+    """An email could not be handed to the mail server. The message names the server and the
+    kind of failure, never the recipient address or anything of the message's content."""

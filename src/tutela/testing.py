@@ -1,10 +1,12 @@
-"""Shipped test helpers: a frozen clock, an in-memory key provider, fake customers and the
-PII canary that proves no personal value leaks into logs, errors or the audit log.
+"""Shipped test helpers: a frozen clock, an in-memory key provider, an outbox mailer, fake
+customers and the PII canary that proves no personal value leaks into logs, errors or the
+audit log.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from tutela.clock import FrozenClock
 from tutela.core.crypto import new_secret
 from tutela.core.crypto.keyring import _LocalProvider
+from tutela.outreach.mailer import Message
 
 
 class InMemoryKeyProvider(_LocalProvider):
@@ -95,4 +98,37 @@ class PiiCanary:
         return sorted(set(found))
 
 
-__all__ = ["FrozenClock", "InMemoryKeyProvider", "PiiCanary", "fake_customers"]
+class OutboxMailer:
+    """The in-memory twin of `tutela.outreach.Mailer`: keeps every sent `Message` in order."""
+
+    name = "outbox"
+    _CODE = re.compile(r"^[ \t]*(\d{6})[ \t]*$", re.MULTILINE)  # the code's line holds only it
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def last_to(self, address: str) -> Message:
+        """The latest message sent to `address` (compared case-insensitively).
+
+        Raises:
+            LookupError: nothing was sent to that address.
+        """
+        for message in reversed(self.messages):
+            if message.to.casefold() == address.casefold():
+                return message
+        raise LookupError(f"no message sent to that address ({len(self.messages)} sent in all)")
+
+    def codes_for(self, address: str) -> list[str]:
+        """The 6-digit codes of the verification messages sent to `address`, oldest first."""
+        return [
+            match
+            for message in self.messages
+            if message.kind == "verification_code" and message.to.casefold() == address.casefold()
+            for match in self._CODE.findall(message.text)
+        ]
+
+
+__all__ = ["FrozenClock", "InMemoryKeyProvider", "OutboxMailer", "PiiCanary", "fake_customers"]
