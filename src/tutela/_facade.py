@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from tutela import apikeys
 from tutela._administration import Administration
 from tutela._consents import Consents
+from tutela._requests import Requests
 from tutela.actor import Actor
 from tutela.clock import Clock, SystemClock
 from tutela.config import Settings
@@ -35,8 +36,10 @@ from tutela.errors import (
 )
 from tutela.home import create_home
 from tutela.home import key_provider as key_provider_for
+from tutela.outreach import Mailer, mailer_from_settings
 from tutela.retention import sweep as retention
 from tutela.retention.sweep import SweepReport
+from tutela.rights.service import RequestType, RightsDesk
 from tutela.transparency.notice import Notice, require_language
 from tutela.transparency.ropa import Ropa, build_ropa
 from tutela.transparency.service import (
@@ -69,6 +72,7 @@ class Tutela(Administration):
         clock: Clock | None = None,
         key_provider: KeyProvider | None = None,
         consent: ConsentCheck | None = None,
+        mailer: Mailer | None = None,
         check_schema: bool = True,
     ) -> None:
         self.settings = settings
@@ -105,6 +109,9 @@ class Tutela(Administration):
                 evidence_key = vault_keys.ensure_system_key(
                     uow.conn, self.keys, "evidence", new_secret
                 )
+                requests_key = vault_keys.ensure_system_key(
+                    uow.conn, self.keys, "requests", new_secret
+                )
         except BaseException:
             self.engine.dispose()
             raise
@@ -131,6 +138,21 @@ class Tutela(Administration):
             self.unit_of_work,
             lambda: self.notice.version,
             lambda uow, version: stored_notice(uow.conn, version) is not None,
+        )
+        self.mailer = mailer or mailer_from_settings(settings, clock=self.clock)
+        self.requests = Requests(
+            RightsDesk(
+                self.applied.datamap,
+                self.vault,
+                self.consents.ledger,
+                audit=self.audit,
+                requests_key=requests_key,
+                mailer=self.mailer,
+                clock=self.clock,
+                notice_version=lambda: self.notice.version,
+                needs_approval=frozenset(map(RequestType, settings.requests_need_approval)),
+            ),
+            self.unit_of_work,
         )
 
     # -- lifecycle -----------------------------------------------------------------------

@@ -4,6 +4,7 @@ from tutela.apikeys import models as apikey_models
 from tutela.consent import models as consent_models
 from tutela.core.audit import models as audit_models
 from tutela.datamap import models as datamap_models
+from tutela.rights import models as rights_models
 from tutela.transparency import models as transparency_models
 from tutela.vault import models as vault_models
 
@@ -12,6 +13,7 @@ __all__ = [
     "audit_models",
     "consent_models",
     "datamap_models",
+    "rights_models",
     "transparency_models",
     "vault_models",
 ]

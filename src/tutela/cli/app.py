@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela import __version__, errors
 from tutela._facade import Tutela
-from tutela.cli import apikey, audit, consent, datamap, keys, subject
+from tutela.cli import apikey, audit, consent, datamap, keys, requests, subject
 from tutela.cli._common import (
     HomeOption,
     JsonOption,
@@ -36,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(subject.app, name="subject")
 app.add_typer(consent.app, name="consent")
+app.add_typer(requests.app, name="requests")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")

@@ -73,6 +73,7 @@ class Permission(StrEnum):
 
     SUBJECTS_WRITE = "subjects.write"  # add, import, update
     SUBJECTS_ERASE = "subjects.erase"
+    REQUESTS_MANAGE = "requests.manage"  # handle data-subject requests
     CONSENTS_READ = "consents.read"  # a subject's consent state and history
     CONSENTS_WRITE = "consents.write"  # record grants and withdrawals for any subject
     # What a public consent widget's key holds: create visitor subjects and record their

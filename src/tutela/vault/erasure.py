@@ -114,6 +114,34 @@ class Erasure:
             raise self._missing(uow, subject_id)
         return rekey.held_fields(found.sealed)
 
+    def restrict(
+        self,
+        uow: UnitOfWork,
+        subject_id: str,
+        allowed: frozenset[str] | None,
+        actor: Actor,
+        *,
+        why: str,
+    ) -> None:
+        """Restrict the subject's processing to the `allowed` purposes (GDPR Art. 18), or
+        lift the restriction with None. Checked on every read, find and batch read.
+
+        Raises:
+            SubjectNotFound, SubjectErased.
+        """
+        if self._load(uow, subject_id) is None:
+            raise self._missing(uow, subject_id)
+        repository.set_restriction(uow.conn, subject_id, allowed, self._clock.now())
+        uow.record(
+            AuditEvent(
+                actor=actor.id,
+                role=actor.role,
+                action="subject.restrict" if allowed is not None else "subject.unrestrict",
+                subject_id=subject_id,
+                detail=f"{why} allowed: {','.join(sorted(allowed or ())) or 'none'}"[:256],
+            )
+        )
+
     def holdings(self, uow: UnitOfWork, after: str, limit: int) -> list[Holding]:
         """A page of subjects in id order after `after`, with the fields each holds."""
         return [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tutela.core.storage.base import Base
@@ -25,6 +25,8 @@ class Subject(Base):
     # This subject's blind-index digests (packed like `sealed`), so erasure and updates can
     # delete exactly their index entries without a second index on the subject id.
     digests: Mapped[bytes] = mapped_column(LargeBinary)
+    # Purposes still allowed while processing is restricted (comma-separated; NULL: none).
+    restricted_to: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -37,6 +37,9 @@ class SealedRecord:
     key: KeyRow
     sealed: bytes
     digests: bytes
+    # Processing restricted (GDPR Art. 18, or values kept after an erasure request): only
+    # these purposes may read; None when unrestricted.
+    restricted_to: frozenset[str] | None = None
 
 
 # Statements on hot paths run straight on the driver (see core/storage/raw.py).
@@ -47,11 +50,13 @@ _RECORD_COLUMNS = select(
     _subject.c.wrapped_dek,
     _subject.c.sealed,
     _subject.c.digests,
+    _subject.c.restricted_to,
 )
 _RECORD_ONE = RawStatement(_RECORD_COLUMNS.where(_subject.c.id == bindparam("id")))
 _RECORD_MANY = _RECORD_COLUMNS.where(_subject.c.id.in_(bindparam("ids", expanding=True)))
 _FIND = RawStatement(
-    select(_index.c.subject_id)
+    select(_index.c.subject_id, _subject.c.restricted_to)
+    .join(_subject, _subject.c.id == _index.c.subject_id)
     .where(_index.c.field == bindparam("field"), _index.c.digest == bindparam("digest"))
     .order_by(_index.c.subject_id)
 )
@@ -118,14 +123,40 @@ def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, Seal
         rows = conn.execute(_RECORD_MANY, {"ids": list(subject_ids)})
     return {
         sid: SealedRecord(
-            KeyRow(sid, dek_version, kek_version, bytes(wrapped)), bytes(sealed), bytes(digests)
+            KeyRow(sid, dek_version, kek_version, bytes(wrapped)),
+            bytes(sealed),
+            bytes(digests),
+            None if restricted is None else frozenset(filter(None, restricted.split(","))),
         )
-        for sid, dek_version, kek_version, wrapped, sealed, digests in rows
+        for sid, dek_version, kek_version, wrapped, sealed, digests, restricted in rows
     }
 
 
+def set_restriction(
+    conn: Connection, subject_id: str, allowed: frozenset[str] | None, at: datetime
+) -> None:
+    """Restrict a subject's processing to `allowed` purposes (None lifts the restriction)."""
+    value = None if allowed is None else ",".join(sorted(allowed))
+    conn.execute(
+        update(_subject)
+        .where(_subject.c.id == subject_id)
+        .values(restricted_to=value, updated_at=at)
+    )
+
+
 def find_by_index(conn: Connection, field: str, digest: bytes) -> list[str]:
-    return [row[0] for row in _FIND.rows(conn, {"field": field, "digest": digest})]
+    return list(find_with_restrictions(conn, field, digest))
+
+
+def find_with_restrictions(
+    conn: Connection, field: str, digest: bytes
+) -> dict[str, frozenset[str] | None]:
+    """Subjects with this blind-index digest, each with the purposes its restriction still
+    allows (None: unrestricted), in one query."""
+    return {
+        sid: None if restricted is None else frozenset(filter(None, restricted.split(",")))
+        for sid, restricted in _FIND.rows(conn, {"field": field, "digest": digest})
+    }
 
 
 def erased_among(conn: Connection, subject_ids: Sequence[str]) -> set[str]:

@@ -23,6 +23,7 @@ from tutela.errors import (
     DecryptionFailed,
     FieldNotInDataMap,
     FieldNotSearchable,
+    ProcessingRestricted,
     RejectedRow,
     SubjectErased,
     SubjectNotFound,
@@ -209,6 +210,10 @@ class Vault(Erasure):
         found = self._load(uow, subject_id)
         if found is None:
             raise self._missing(uow, subject_id, grant)
+        if found.restricted_to is not None and grant.purpose not in found.restricted_to:
+            denial = ProcessingRestricted(subject_id, grant.purpose)
+            uow.record_always(grant.event(subject_id, "denied", denial))
+            raise denial
         if grant.needs_consent:
             self._require_consent(uow, subject_id, grant)
         values = self._open(uow, found, grant)
@@ -238,6 +243,9 @@ class Vault(Erasure):
             found = records.get(subject_id)
             if found is None:
                 uow.record(grant.event(subject_id, "not_found"))
+                continue
+            if found.restricted_to is not None and grant.purpose not in found.restricted_to:
+                uow.record(grant.event(subject_id, "denied", "ProcessingRestricted"))
                 continue
             if grant.needs_consent and not self._consent.active(
                 uow.conn, subject_id, grant.purpose, now
@@ -269,7 +277,13 @@ class Vault(Erasure):
         normalised = self._rules.normalise(field, spec, value)
         assert normalised.index_text is not None  # searchable fields always have index text
         digest = self._index.digest(field, normalised.index_text)
-        found = repository.find_by_index(uow.conn, field, digest)
+        found = [
+            subject_id
+            for subject_id, allowed in repository.find_with_restrictions(
+                uow.conn, field, digest
+            ).items()
+            if allowed is None or purpose in allowed
+        ]
         if grant.needs_consent:
             now = self._clock.now()
             found = [s for s in found if self._consent.active(uow.conn, s, purpose, now)]
@@ -284,6 +298,51 @@ class Vault(Erasure):
             FieldNotInDataMap, ValidationFailed.
         """
         self._validate(values, partial=False)
+
+    # -- data-subject rights -------------------------------------------------------------
+
+    def identity_digest(self, field: str, value: Any) -> bytes:
+        """The blind-index digest of a searchable field's value, e.g. a requester's email.
+
+        Raises:
+            FieldNotInDataMap, FieldNotSearchable, ValidationFailed.
+        """
+        spec = self.datamap.field(field)
+        if not spec.searchable:
+            raise FieldNotSearchable(field)
+        normalised = self._rules.normalise(field, spec, value)
+        assert normalised.index_text is not None  # searchable fields always have index text
+        return self._index.digest(field, normalised.index_text)
+
+    def identify(self, uow: UnitOfWork, field: str, digest: bytes) -> list[str]:
+        """Subjects whose searchable `field` has this digest (identity verification)."""
+        return repository.find_by_index(uow.conn, field, digest)
+
+    def export(self, uow: UnitOfWork, subject_id: str, actor: Actor, *, why: str) -> Record:
+        """Every value the subject holds, unmasked: what the customer gets back under the
+        right of access or portability. The caller decides that the request is verified;
+        audited with `why` (the request id).
+
+        Raises:
+            SubjectNotFound, SubjectErased, DecryptionFailed.
+        """
+        found = self._load(uow, subject_id)
+        if found is None:
+            raise self._missing(uow, subject_id)
+        dek = self._unwrap(found.key)
+        sealed = record.open_verified(dek, found.sealed)
+        out: Record = {name: decode(dek.open(name, blob)) for name, blob in sorted(sealed.items())}
+        uow.record(
+            AuditEvent(
+                actor=actor.id,
+                role=actor.role,
+                action="subject.export",
+                subject_id=subject_id,
+                fields=tuple(out),
+                detail=why,
+            )
+        )
+        return out
 
     # -- internals -----------------------------------------------------------------------
 
@@ -332,6 +391,7 @@ class Vault(Erasure):
             "wrapped_dek": wrapped,
             "sealed": record.seal(dek, plaintexts),
             "digests": record.pack(digests),
+            "restricted_to": None,
             "created_at": now,
             "updated_at": now,
         }

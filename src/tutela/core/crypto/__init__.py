@@ -6,6 +6,8 @@ implementations, `random_id`, `new_secret`. The raw primitives are in `_hazmat`.
 
 from __future__ import annotations
 
+import secrets
+
 from tutela.core.crypto import _hazmat
 from tutela.core.crypto.blind_index import BlindIndex
 from tutela.core.crypto.envelope import DataKey, dek_aad
@@ -27,6 +29,11 @@ def random_id(prefix: str) -> str:
     n = int.from_bytes(_hazmat.random_bytes(16), "big") << 2  # 26 digits of 5 bits
     digits = [_BASE32[(n >> shift) & 31] for shift in range(125, -1, -5)]
     return f"{prefix}_{''.join(digits)}"
+
+
+def random_digits(count: int) -> str:
+    """A uniformly random string of decimal digits (one-time codes)."""
+    return "".join(str(secrets.randbelow(10)) for _ in range(count))
 
 
 def new_secret() -> bytes:
@@ -54,6 +61,7 @@ __all__ = [
     "generate_key_text",
     "mac",
     "new_secret",
+    "random_digits",
     "random_id",
     "signature_valid",
 ]
