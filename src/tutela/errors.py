@@ -36,6 +36,7 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── RequestNotFound
     │   ├── RequestStateInvalid         (the step does not apply in the request's status)
     │   ├── RequestTypeUnknown
+    │   ├── ReasonRequired
     │   └── VerificationFailed          (wrong or expired code, or locked)
     ├── ConsentError
     │   ├── PurposeNotWithdrawable      (the purpose's basis is not the customer's choice)
@@ -364,6 +365,13 @@ class RequestStateInvalid(RightsError):
 class RequestTypeUnknown(RightsError):
     def __init__(self, name: str, known: list[str]) -> None:
         super().__init__(f"unknown request type (expected one of {', '.join(known)})")
+
+
+class ReasonRequired(RightsError):
+    """Rejecting or extending a request needs a reason: the customer is told it."""
+
+    def __init__(self, step: str) -> None:
+        super().__init__(f"a reason is required to {step} a request")
 
 
 class VerificationFailed(RightsError):

@@ -130,6 +130,20 @@ def test_wrong_tries_are_kept_across_a_restart_and_the_fifth_locks(
     assert denied_attempts(again, created.id)[-1].endswith("wrong code; locked")
 
 
+def test_the_code_and_the_requesters_email_still_work_after_a_restart(
+    desk: Tutela, reopen: Callable[[], Tutela], outbox: OutboxMailer, canary: PiiCanary
+) -> None:
+    customer = canary.customer(1)
+    subject = desk.add(customer)
+    created = desk.requests.create("rectification", customer["email"])
+    (code,) = outbox.codes_for(customer["email"])
+
+    view = reopen().requests.verify(created.id, code)
+
+    assert (view.status, view.subject_id) == (Status.IN_PROGRESS, subject)
+    assert outbox.last_to(customer["email"]).kind == "request_received"
+
+
 def test_a_locked_request_refuses_even_the_right_code(
     desk: Tutela, outbox: OutboxMailer, canary: PiiCanary
 ) -> None:
@@ -302,6 +316,42 @@ def test_the_code_is_stored_only_as_a_mac_and_never_audited_or_logged(
         ).scalar_one()
     assert left == 0  # a used code is dropped
     assert not any(code in repr(e) for e in desk.audit_entries())
+
+
+class _BrokenMailer:
+    name = "broken"
+
+    def send(self, message: object) -> None:
+        raise errors.MailNotSent("the mail server refused the connection")
+
+
+def test_nothing_is_kept_when_the_code_cannot_be_sent(
+    settings: Settings, clock: FrozenClock, canary: PiiCanary
+) -> None:
+    customer = canary.customer(1)
+    with Tutela.init(settings=settings, clock=clock, mailer=_BrokenMailer()) as home:
+        with pytest.raises(errors.MailNotSent) as failed:
+            home.requests.create("access", customer["email"])
+
+        assert not canary.leaks([str(failed.value)])
+        assert home.requests.listing() == []
+        with home.engine.connect() as conn:
+            codes = conn.execute(sa.text("SELECT count(*) FROM rights_verification")).scalar_one()
+        assert codes == 0
+
+
+def test_an_invalid_email_is_refused_without_repeating_it(
+    desk: Tutela, outbox: OutboxMailer, canary: PiiCanary
+) -> None:
+    not_an_email = f"not-an-email-{canary.token}"
+    canary.values.append(not_an_email)
+
+    with pytest.raises(errors.ValidationFailed) as failed:
+        desk.requests.create("access", not_an_email)
+
+    assert not canary.leaks([str(failed.value), repr(failed.value)])
+    assert outbox.messages == []
+    assert desk.requests.listing() == []
 
 
 def test_an_unknown_request_type_is_refused_and_nothing_is_sent(

@@ -144,3 +144,13 @@ def count_attempt(conn: Connection, request_id: str, *, lock: bool) -> None:
 
 def drop_code(conn: Connection, request_id: str) -> None:
     conn.execute(_code.delete().where(_code.c.request_id == request_id))
+
+
+def completed_of(conn: Connection, subject_id: str, request_type: str) -> bool:
+    """Whether a request of this type was completed for the subject."""
+    query = select(_request.c.id).where(
+        _request.c.subject_id == subject_id,
+        _request.c.type == request_type,
+        _request.c.status == "completed",
+    )
+    return conn.execute(query.limit(1)).first() is not None

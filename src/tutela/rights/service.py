@@ -31,7 +31,13 @@ from tutela.core.audit import AuditEvent, AuditLog
 from tutela.core.crypto import DataKey, mac, random_digits, random_id
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, LegalBasis, Permission, require
-from tutela.errors import RequestNotFound, RequestStateInvalid, RequestTypeUnknown
+from tutela.errors import (
+    ReasonRequired,
+    RequestNotFound,
+    RequestStateInvalid,
+    RequestTypeUnknown,
+    SubjectError,
+)
 from tutela.outreach import messages
 from tutela.outreach.mailer import Mailer
 from tutela.rights import repository
@@ -158,8 +164,7 @@ class RightsDesk:
         is stored: if the email cannot be sent, nothing is kept).
 
         Raises:
-            ValidationFailed: `email` is not an email address; RequestStateInvalid: unknown
-            type; MailNotSent.
+            ValidationFailed: `email` is not an email address; RequestTypeUnknown; MailNotSent.
         """
         kind = _request_type(request_type)
         digest = self._vault.identity_digest("email", email)
@@ -191,7 +196,7 @@ class RightsDesk:
         )
         self._step(uow, request_id, Status.RECEIVED, actor, f"{kind.value} request received")
         self._mailer.send(
-            messages.verification_code(self.datamap.controller, email, code, CODE_MINUTES)
+            messages.verification_code(self.datamap.controller, email.strip(), code, CODE_MINUTES)
         )
         return self._get(uow, request_id)
 
@@ -257,6 +262,8 @@ class RightsDesk:
         """Refuse a request (e.g. manifestly unfounded); the requester is told why and of
         their right to complain."""
         self._require(uow, actor, "request.reject")
+        if not reason.strip():
+            raise ReasonRequired("reject")
         row = self._row(uow, request_id)
         if row.status not in OPEN:
             raise RequestStateInvalid(request_id, row.status, "reject")
@@ -282,7 +289,9 @@ class RightsDesk:
         self._require(uow, actor, "request.extend")
         row = self._row(uow, request_id)
         today = self._clock.now().date()
-        if row.status not in OPEN or row.extension_reason or today > row.due_on:
+        if not reason.strip():
+            raise ReasonRequired("extend")
+        if row.status not in OPEN or row.extension_reason is not None or today > row.due_on:
             raise RequestStateInvalid(request_id, row.status, "extend")
         repository.update_request(
             uow.conn,
@@ -316,7 +325,12 @@ class RightsDesk:
             raise RequestStateInvalid(request_id, row.status, "export")
         if row.status != Status.IN_PROGRESS:
             raise RequestStateInvalid(request_id, row.status, "export")
-        document = self._export(uow, row, actor)
+        try:
+            document = self._export(uow, row, actor)
+        except SubjectError:  # erased meanwhile: there is nothing left to give
+            document = {"request_id": row.id, "subject_id": row.subject_id, "data": {}}
+            self._finish(uow, row, actor, "no data held (erased)", {"fields": []})
+            return document
         self._finish(uow, row, actor, "export delivered", {"fields": sorted(document["data"])})
         return document
 
@@ -324,6 +338,9 @@ class RightsDesk:
         """End a restriction of processing (the customer is told before it is lifted,
         Art. 18(3): that is the caller's step)."""
         self._require(uow, actor, "request.lift_restriction")
+        if repository.completed_of(uow.conn, subject_id, RequestType.ERASURE.value):
+            # Values kept after an erasure serve the legal obligation only, for good.
+            raise RequestStateInvalid(subject_id, "erased but for legal obligations", "lift")
         self._vault.restrict(uow, subject_id, None, _system(actor), why="lifted by staff")
 
     def get(self, uow: UnitOfWork, request_id: str, actor: Actor) -> RequestView:
