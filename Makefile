@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# Tests run in one process per core (pytest-xdist); PYTEST_ARGS= runs them in one.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint typecheck contracts pytest bench install dev clean
 
