@@ -228,6 +228,36 @@ def test_global_privacy_control_is_honoured_and_shown(site: Site, new_page: Any)
     assert_no_csp_violations(page)
 
 
+def test_a_returning_visitor_sending_gpc_is_opted_out_of_what_they_allowed(
+    site: Site, new_page: Any
+) -> None:
+    page: Page = new_page()
+    page.goto(site.shop.url)
+    banner(page).get_by_role("button", name="Accept all").click()
+    expect(banner(page)).to_be_hidden()
+    subject_id = consent_cookie(page)["parsed"]["s"]
+    assert (SALE_OR_SHARE, "grant", "web_form") in ledger(site, subject_id)
+
+    page.set_extra_http_headers({"Sec-GPC": "1"})
+    page.reload()
+    expect(reopen_button(page)).to_be_visible()
+    deadline = time.monotonic() + 10
+    while (SALE_OR_SHARE, "withdraw", "gpc_signal") not in ledger(site, subject_id):
+        assert time.monotonic() < deadline, ledger(site, subject_id)
+        page.wait_for_timeout(100)
+    assert consent_cookie(page)["parsed"]["s"] == subject_id  # the same visitor
+    reopen_button(page).click()
+    expect(dialog(page).get_by_role("switch", name="Personalised ads")).not_to_be_checked()
+    expect(dialog(page).get_by_role("switch", name="Newsletter")).to_be_checked()
+
+    page.reload()  # once opted out, a further visit records nothing more
+    expect(reopen_button(page)).to_be_visible()
+    page.wait_for_timeout(300)
+    gpc_events = [e for e in ledger(site, subject_id) if e[2] == "gpc_signal"]
+    assert gpc_events == [(SALE_OR_SHARE, "withdraw", "gpc_signal")]
+    assert_no_csp_violations(page)
+
+
 def test_a_new_notice_version_asks_again(site: Site, new_page: Any) -> None:
     page: Page = new_page()
     page.goto(site.shop.url)

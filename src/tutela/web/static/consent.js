@@ -287,7 +287,7 @@ label{font-weight:600}.s{font-size:.9em;color:#444;margin:.25rem 0 0}
       for (const b of buttons) b.disabled = false;
     }
     gpc = gpc || !!res.gpc_honoured;
-    const final = Object.assign({}, choices);
+    const final = Object.assign({}, saved && saved.c, choices);
     const receipts = res.receipts || [];
     for (const r of receipts) {
       // The ledger's word wins: a receipt names its purpose(s) at the top or in `purposes`.
@@ -332,8 +332,12 @@ label{font-weight:600}.s{font-size:.9em;color:#444;margin:.25rem 0 0}
     gpc = !!cfg.gpc;
     await domReady;
     build();
-    if (saved && saved.v === cfg.notice_version) fab.hidden = false;
-    else showBanner(!!saved);
+    if (saved && saved.v === cfg.notice_version) {
+      fab.hidden = false;
+      // A GPC signal now opts out what an earlier choice allowed to be sold or shared.
+      const sold = cfg.purposes.filter((p) => gpc && p.sale_or_share && saved.c[p.name]);
+      if (sold.length) save(Object.fromEntries(sold.map((p) => [p.name, false])));
+    } else showBanner(!!saved);
     if (wantOpen) openDialog();
   })();
 })();
