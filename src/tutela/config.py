@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default="6000/minute",
         description="Requests per API key, as the `limits` notation (per server process).",
     )
+    api_public_rate_limit: str = Field(
+        default="30/minute",
+        description="Requests per client address to the public endpoints (data-subject "
+        "request intake and verification), as the `limits` notation (per server process).",
+    )
     api_key_cache_seconds: float = Field(
         default=1.0,
         ge=0,

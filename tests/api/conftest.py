@@ -1,5 +1,6 @@
-"""Fixtures for the HTTP API: the app over the test's home (both backends), an in-process
-client, a client with changed settings, one API key per role. Plain helpers (problem+json
+"""Fixtures for the HTTP API: the app over the test's home (both backends; its mail goes to
+an in-memory outbox), an in-process client, a client with changed settings, one API key per
+role. Plain helpers (problem+json
 assertions, audit rows) are in `api_support.py`.
 """
 
@@ -16,6 +17,22 @@ from fastapi.testclient import TestClient
 
 from tutela import Settings, Tutela
 from tutela.api import create_app
+from tutela.testing import OutboxMailer, PiiCanary
+
+
+@pytest.fixture
+def outbox() -> OutboxMailer:
+    """Every email the test's home sends (codes of data-subject requests)."""
+    return OutboxMailer()
+
+
+@pytest.fixture
+def tutela(settings: Settings, canary: PiiCanary, outbox: OutboxMailer) -> Iterator[Tutela]:
+    """The suite's fresh home (see tests/conftest.py), sending its email to `outbox`."""
+    with Tutela.init(settings=settings, mailer=outbox) as opened:
+        yield opened
+        leaks = canary.leaks(repr(e) for e in opened.audit_entries())
+        assert not leaks, f"{len(leaks)} canary value(s) leaked into audit rows"
 
 
 @pytest.fixture

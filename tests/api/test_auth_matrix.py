@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tutela import Tutela
-from tutela.testing import PiiCanary
+from tutela.testing import OutboxMailer, PiiCanary
 
 WRITERS = frozenset({"support", "admin"})
 ADMIN = frozenset({"admin"})
@@ -75,6 +75,33 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/consents/stale"): Expect(CONSENT_STAFF, 200, "consent.stale"),
     ("GET", "/v1/consents/public-key"): Expect(None, 200, None),
     ("POST", "/v1/consents:verify"): Expect(None, 200, None),
+    # data-subject requests: requests.manage (admin only in the example data map); reads
+    # audit only a refusal; each step audits the status it leads to (an extension records the
+    # status the request stays in)
+    ("GET", "/v1/requests"): Expect(ADMIN, 200, None, "request.list"),
+    ("GET", "/v1/requests:overdue"): Expect(ADMIN, 200, None, "request.list"),
+    ("GET", "/v1/requests/{request_id}"): Expect(ADMIN, 200, None, "request.show"),
+    ("POST", "/v1/requests/{request_id}:approve"): Expect(
+        ADMIN, 200, "request.in_progress", "request.approve"
+    ),
+    ("POST", "/v1/requests/{request_id}:reject"): Expect(
+        ADMIN, 200, "request.rejected", "request.reject"
+    ),
+    ("POST", "/v1/requests/{request_id}:extend"): Expect(
+        ADMIN, 200, "request.received", "request.extend"
+    ),
+    ("POST", "/v1/requests/{request_id}:complete"): Expect(
+        ADMIN, 200, "request.completed", "request.complete"
+    ),
+    ("POST", "/v1/requests/{request_id}:export"): Expect(
+        ADMIN, 200, "request.completed", "request.export"
+    ),
+    ("POST", "/v1/subjects/{subject_id}:lift-restriction"): Expect(
+        ADMIN, 204, "subject.unrestrict", "request.lift_restriction"
+    ),
+    # the public intake: no key, the audit names the `public` actor
+    ("POST", "/v1/public/requests"): Expect(None, 202, "request.received"),
+    ("POST", "/v1/public/requests/{request_id}:verify"): Expect(None, 200, "request.verified"),
     ("GET", "/privacy/notice"): Expect(None, 200, None),
     ("GET", "/healthz"): Expect(None, 200, None),
     ("GET", "/readyz"): Expect(None, 200, None),
@@ -94,9 +121,20 @@ class Caller:
     """Sends one well-formed request per operation: a fresh subject for subject routes, canary
     values in every body (so any echo into logs or audit rows fails the test)."""
 
-    def __init__(self, client: TestClient, tutela: Tutela, canary: PiiCanary) -> None:
-        self.client, self.tutela, self.canary = client, tutela, canary
+    def __init__(
+        self, client: TestClient, tutela: Tutela, canary: PiiCanary, outbox: OutboxMailer
+    ) -> None:
+        self.client, self.tutela, self.canary, self.outbox = client, tutela, canary, outbox
         self._n = itertools.count()
+
+    def request(self, path: str, email: str) -> str:
+        """A data-subject request of the customer's email, in the status the step needs."""
+        kind = {":approve": "erasure", ":complete": "rectification", ":export": "access"}
+        step = path.rpartition("}")[2]
+        request_id = self.tutela.requests.create(kind.get(step, "access"), email).id
+        if step in kind:  # verified: awaiting approval (erasure) or in progress
+            self.tutela.requests.verify(request_id, self.outbox.codes_for(email)[-1])
+        return request_id
 
     def customer(self) -> dict[str, Any]:
         return self.canary.customer(next(self._n))
@@ -105,6 +143,8 @@ class Caller:
         """URL and request arguments; the subject (if any) exists before the call."""
         record = self.customer()
         url = path.replace("{subject_id}", self.tutela.add(record))
+        if "{request_id}" in path:
+            url = url.replace("{request_id}", self.request(path, record["email"]))
         kwargs: dict[str, Any] = {}
         if (method, path) == ("POST", "/v1/subjects"):
             kwargs["json"] = self.customer()
@@ -121,6 +161,14 @@ class Caller:
             kwargs["json"] = {"field": "email", "value": value, "purpose": "order_fulfilment"}
         elif method == "POST" and path.endswith("/consents"):
             kwargs["json"] = {"choices": {"newsletter": True}, "method": "web_form"}
+        elif path == "/v1/public/requests":
+            kwargs["json"] = {"type": "access", "email": record["email"]}
+        elif path.endswith(":verify") and "{request_id}" in path:
+            kwargs["json"] = {"code": self.outbox.codes_for(record["email"])[-1]}
+        elif path.endswith((":reject", ":extend")):
+            kwargs["json"] = {"reason": "manifestly unfounded"}
+        elif path.endswith(":complete"):
+            kwargs["json"] = {"note": "rectified as asked"}
         elif path == "/v1/consents:verify":
             sid = self.tutela.add(self.customer())
             kwargs["json"] = self.tutela.consents.grant(sid, "newsletter")
@@ -139,8 +187,8 @@ class Caller:
 
 
 @pytest.fixture
-def caller(client: TestClient, tutela: Tutela, canary: PiiCanary) -> Caller:
-    return Caller(client, tutela, canary)
+def caller(client: TestClient, tutela: Tutela, canary: PiiCanary, outbox: OutboxMailer) -> Caller:
+    return Caller(client, tutela, canary, outbox)
 
 
 def test_the_table_covers_every_operation_of_the_api(app: FastAPI) -> None:
@@ -241,7 +289,9 @@ def _check_row(caller: Caller, key: Key, method: str, path: str) -> list[Any]:
     if expect.allowed is None or key.role in expect.allowed:
         if response.status_code != expect.ok:
             return [(method, path, response.status_code, response.text)]
-        assert all(e.event.actor == key.id for e in entries), (method, path, entries)
+        # a public route ignores any key: its steps are the public requester's
+        actor = "public" if expect.allowed is None else key.id
+        assert all(e.event.actor == actor for e in entries), (method, path, entries)
         if expect.action:
             assert (expect.action, "ok") in {(e.event.action, e.event.outcome) for e in entries}
         return []

@@ -17,7 +17,7 @@ from tutela._facade import Tutela
 from tutela.api import docs, problems
 from tutela.api.auth import KeyRateLimiter, RateLimited
 from tutela.api.middleware import BodyLimit, RequestContext
-from tutela.api.routes import admin, consents, health, privacy, subjects, widget
+from tutela.api.routes import admin, consents, health, privacy, requests, subjects, widget
 from tutela.config import Settings
 
 
@@ -46,9 +46,13 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
     if vault is not None:
         app.state.tutela = vault
     app.state.rate_limiter = KeyRateLimiter(settings.api_rate_limit)
+    app.state.public_rate_limiter = KeyRateLimiter(
+        settings.api_public_rate_limit, who="this client address"
+    )
     for router in (
         subjects.router,
         consents.router,
+        requests.router,
         admin.router,
         health.router,
         widget.router,
@@ -88,7 +92,7 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
         429,
         "rate-limited",
         "Too many requests",
-        "this API key made too many requests; retry later",
+        f"{exc.detail}; retry later",
         headers={"Retry-After": str(exc.retry_after)},
     )
 

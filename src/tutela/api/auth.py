@@ -23,28 +23,36 @@ bearer = HTTPBearer(auto_error=False, description="An API key from `tutela apike
 
 
 class RateLimited(Exception):
-    """A key went over its request budget; `retry_after` is in whole seconds."""
+    """A key (or a public client address) went over its request budget; `retry_after` is in
+    whole seconds."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(
+        self, retry_after: int, detail: str = "this API key made too many requests"
+    ) -> None:
         self.retry_after = retry_after
+        self.detail = detail
         super().__init__("rate limit exceeded")
 
 
 class KeyRateLimiter:
-    """A sliding-window budget per API key (`limits`), e.g. ``6000/minute``, per process.
+    """A sliding-window budget per API key (or per client address for the public endpoints)
+    (`limits`), e.g. ``6000/minute``, per process.
 
     The sliding-window counter costs the same whatever the budget, unlike a moving window
     that keeps every hit.
     """
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, *, who: str = "this API key") -> None:
         self._limit = parse_limit(spec)
         self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._who = who
 
     def check(self, key_id: str) -> None:
         if not self._limiter.hit(self._limit, key_id):
             reset, _ = self._limiter.get_window_stats(self._limit, key_id)
-            raise RateLimited(max(1, int(reset - time.time()) + 1))
+            raise RateLimited(
+                max(1, int(reset - time.time()) + 1), f"{self._who} made too many requests"
+            )
 
 
 async def tutela_of(request: Request) -> Tutela:
@@ -83,5 +91,15 @@ async def current_caller(
     return Caller(actor, vault)
 
 
+async def public_tutela(request: Request) -> Tutela:
+    """A caller without a key (a privacy center, a contact form): spend one unit of the
+    client address's budget, kept apart from the keys' budgets."""
+    host = request.client.host if request.client else "unknown"
+    request.app.state.public_rate_limiter.check(host)
+    vault: Tutela = request.app.state.tutela
+    return vault
+
+
 CallerDep = Annotated[Caller, Depends(current_caller)]
+PublicDep = Annotated[Tutela, Depends(public_tutela)]
 VaultDep = Annotated[Tutela, Depends(tutela_of)]

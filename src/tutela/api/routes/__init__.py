@@ -20,6 +20,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         422: "Invalid request or value",
         429: "Rate limit exceeded",
+        502: "An email could not be sent",
     }
     return {s: {"description": titles[s], "content": _PROBLEM} for s in statuses}
 
