@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         description="Web origins (e.g. https://shop.example) whose pages may call the API: "
         "where the consent widget is embedded. JSON list in TUTELA_CORS_ORIGINS.",
     )
+    mail_outbox_dir: Path | None = Field(
+        default=None,
+        description="Without smtp_host: write emails as .eml files into this directory instead "
+        "of sending them (development and demos).",
+    )
     smtp_host: str | None = Field(
         default=None, description="Mail server for customer emails; unset: sending fails loudly."
     )

@@ -134,3 +134,28 @@ def test_a_username_without_a_password_is_a_config_error(tmp_path: Path) -> None
     )
     with pytest.raises(ConfigError, match="smtp_username and smtp_password"):
         mailer_from_settings(settings)
+
+
+def test_the_directory_mailer_writes_each_message_as_a_private_eml_file(
+    controller: Controller, tmp_path: Path
+) -> None:
+    from email import message_from_bytes, policy
+
+    from tutela.outreach import DirectoryMailer
+
+    outbox = tmp_path / "outbox"
+    mailer = DirectoryMailer(outbox, sender="Shop <privacy@shop.example>")
+    mailer.send(messages.verification_code(controller, "ada@example.com", "123456", 10))
+    (written,) = list(outbox.glob("*-verification_code-*.eml"))
+    assert written.stat().st_mode & 0o777 == 0o600
+    parsed = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert parsed["To"] == "ada@example.com"
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None and "123456" in body.get_content()
+
+
+def test_settings_with_an_outbox_directory_and_no_smtp_host_write_files(tmp_path: Path) -> None:
+    from tutela.outreach import DirectoryMailer
+
+    settings = Settings.load(tmp_path, environ={"TUTELA_MAIL_OUTBOX_DIR": str(tmp_path / "out")})
+    assert isinstance(mailer_from_settings(settings), DirectoryMailer)

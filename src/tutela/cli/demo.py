@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sys
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +67,60 @@ def _consent_steps(tutela: Tutela, subject: str) -> None:
     stdout.print(f"with 'action' changed: {tutela.consents.verify(forged).reason}")
 
 
+def _request_steps(tutela: Tutela, email: str, outbox: Path) -> None:
+    """An access request: emailed code (written to the outbox), verification, the answer."""
+    _step("Access request", "a customer asks for their data; a one-time code is emailed")
+    request = tutela.requests.create("access", email, jurisdiction="GB")
+    stdout.print(f"request {request.id}: {request.status.value}, due {request.due_on} (GDPR)")
+    latest = max(outbox.glob("*-verification_code-*.eml"))
+    text = message_from_bytes(latest.read_bytes(), policy=policy.default)
+    body = text.get_body(preferencelist=("plain",))
+    code = re.search(r"\b\d{6}\b", body.get_content() if body else "")
+    if code is None:
+        fail("the demo's verification email has no code")
+    stdout.print(f"the email is in {latest.relative_to(outbox.parent.parent)}")
+    done = tutela.requests.verify(request.id, code.group())
+    answer = tutela.requests.export(request.id)
+    stdout.print(
+        f"verified ({done.status.value}); the answer lists {len(answer['data'])} values, "
+        f"their purposes and legal bases, and the access history"
+    )
+
+
+def _try_it(home: Path, port: int, subject: str, other: str, email: str) -> str:
+    """Issue demo API keys and print what to try next; returns the base URL."""
+    prog = _program()
+    with Tutela.open(settings=Settings.load(home, database_url=None)) as tutela:
+        _, admin_key = tutela.create_api_key(name="demo admin", role="admin")
+        _, support_key = tutela.create_api_key(name="demo support", role="support")
+        _, collector_key = tutela.create_api_key(name="demo consent widget", role="collector")
+    base = f"http://127.0.0.1:{port}"
+    stdout.print(
+        "\n[bold]API keys[/] (shown once; only their hashes are stored):\n"
+        f"  admin      {admin_key}\n  support    {support_key}\n"
+        f"  collector  {collector_key}  (public: for the consent widget)\n"
+        "\nTry it:\n"
+        f"  curl -s -H 'Authorization: Bearer {support_key}' "
+        f"'{base}/v1/subjects/{other}?purpose=order_fulfilment'\n"
+        f"  curl -s -H 'Authorization: Bearer {support_key}' -H 'Content-Type: application/json' "
+        f'-d \'{{"field": "email", "value": "{email}", '
+        f'"purpose": "order_fulfilment"}}\' {base}/v1/subjects:find\n'
+        f"  curl -s -H 'Authorization: Bearer {admin_key}' '{base}/v1/audit?limit=5'\n"
+        f"  {prog} consent history {subject} --home {home}\n"
+        f"  {prog} sweep --dry-run --home {home}\n"
+        f"  {prog} audit verify --home {home}\n"
+        f'  curl -s -H \'Content-Type: application/json\' -d \'{{"type": "access", '
+        f'"email": "{email}"}}\' {base}/v1/public/requests   '
+        f"(emails land in {home / 'outbox'})\n"
+        f"  open {base}/privacy/notice for the generated privacy notice\n"
+        f'  embed the consent widget: <script src="{base}/consent.js" '
+        f'data-key="{collector_key}" async></script>\n'
+        f"  open {base}/docs for the interactive API docs",
+        soft_wrap=True,
+    )
+    return base
+
+
 def demo(
     home: Annotated[
         Path, typer.Option("--home", help="Where to create the demo home (replaced if it is one).")
@@ -79,8 +136,16 @@ def demo(
 ) -> None:
     """Seed fake customers and show reads, masking, denials, search, erasure and audit."""
     _fresh_home(home)
-    tutela = Tutela.init(settings=Settings.load(home, database_url=None))
+    outbox = home.resolve() / "outbox"
+    tutela = Tutela.init(
+        settings=Settings.load(home, database_url=None, mail_outbox_dir=outbox, smtp_host=None)
+    )
     (home / MARKER).write_text("created by 'tutela demo'; safe to delete\n")
+    with (home / "tutela.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            f"# The demo writes its emails here instead of sending them.\n"
+            f"mail_outbox_dir = {json.dumps(str(outbox))}\n"
+        )
     with tutela:
         stdout.print(
             Panel.fit(
@@ -129,6 +194,8 @@ def demo(
         )
         stdout.print(f"found {found}")
 
+        _request_steps(tutela, rows[1]["email"], outbox)
+
         _step("Erase", "the customer's key and values are destroyed in one transaction")
         tutela.erase(subject)
         try:
@@ -143,32 +210,7 @@ def demo(
             if report.ok
             else f"[red]audit log broken at {report.first_broken}[/]"
         )
-    prog = _program()
-    with Tutela.open(settings=Settings.load(home, database_url=None)) as tutela:
-        _, admin_key = tutela.create_api_key(name="demo admin", role="admin")
-        _, support_key = tutela.create_api_key(name="demo support", role="support")
-        _, collector_key = tutela.create_api_key(name="demo consent widget", role="collector")
-    base = f"http://127.0.0.1:{port}"
-    stdout.print(
-        "\n[bold]API keys[/] (shown once; only their hashes are stored):\n"
-        f"  admin      {admin_key}\n  support    {support_key}\n"
-        f"  collector  {collector_key}  (public: for the consent widget)\n"
-        "\nTry it:\n"
-        f"  curl -s -H 'Authorization: Bearer {support_key}' "
-        f"'{base}/v1/subjects/{ids[1]}?purpose=order_fulfilment'\n"
-        f"  curl -s -H 'Authorization: Bearer {support_key}' -H 'Content-Type: application/json' "
-        f'-d \'{{"field": "email", "value": "{rows[1]["email"]}", '
-        f'"purpose": "order_fulfilment"}}\' {base}/v1/subjects:find\n'
-        f"  curl -s -H 'Authorization: Bearer {admin_key}' '{base}/v1/audit?limit=5'\n"
-        f"  {prog} consent history {subject} --home {home}\n"
-        f"  {prog} sweep --dry-run --home {home}\n"
-        f"  {prog} audit verify --home {home}\n"
-        f"  open {base}/privacy/notice for the generated privacy notice\n"
-        f'  embed the consent widget: <script src="{base}/consent.js" '
-        f'data-key="{collector_key}" async></script>\n'
-        f"  open {base}/docs for the interactive API docs",
-        soft_wrap=True,
-    )
+    base = _try_it(home, port, subject, ids[1], rows[1]["email"])
     if serve:
         stdout.print(f"\nServing on {base} — Ctrl-C to stop.")
         run_server(home, "127.0.0.1", port, workers=1)

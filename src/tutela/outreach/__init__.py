@@ -6,6 +6,19 @@ in-memory twin of the mailer is `tutela.testing.OutboxMailer`.
 """
 
 from tutela.outreach import messages
-from tutela.outreach.mailer import Mailer, Message, SmtpMailer, mailer_from_settings
+from tutela.outreach.mailer import (
+    DirectoryMailer,
+    Mailer,
+    Message,
+    SmtpMailer,
+    mailer_from_settings,
+)
 
-__all__ = ["Mailer", "Message", "SmtpMailer", "mailer_from_settings", "messages"]
+__all__ = [
+    "DirectoryMailer",
+    "Mailer",
+    "Message",
+    "SmtpMailer",
+    "mailer_from_settings",
+    "messages",
+]

@@ -7,13 +7,16 @@ recipient or the content (a server's reply can quote the recipient, so it is not
 
 from __future__ import annotations
 
+import os
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import SecretStr
@@ -134,28 +137,68 @@ class SmtpMailer:
         return self._ssl_context or ssl.create_default_context()
 
     def _compose(self, message: Message) -> EmailMessage:
+        return compose(message, self._sender, self._clock.now(), self.server)
+
+
+def compose(message: Message, sender: Address, at: datetime, where: str) -> EmailMessage:
+    """The MIME message (plain text with an HTML alternative) for `message`.
+
+    Raises:
+        MailNotSent: the recipient address or a header is not valid (`where` names the route).
+    """
+    try:
+        recipient = Address(addr_spec=message.to)
+        if not (recipient.username and recipient.domain):
+            raise ValueError("no domain")
+    except Exception:  # the stdlib parser raises several types; all mean "malformed"
+        raise MailNotSent(
+            f"mail not sent via {where}: the recipient address is not valid"
+        ) from None
+    email = EmailMessage()
+    try:
+        email["Subject"] = message.subject
+        email["From"] = sender
+        email["To"] = recipient
+        email["Date"] = format_datetime(at)
+        email["Message-ID"] = f"<{random_id('msg')}@{sender.domain}>"
+    except ValueError:  # a CR or LF in the subject: refused rather than folded into headers
+        raise MailNotSent(
+            f"mail not sent via {where}: a header of the message is not valid"
+        ) from None
+    email.set_content(message.text)
+    email.add_alternative(message.html, subtype="html")
+    return email
+
+
+class DirectoryMailer:
+    """Writes each message as an `.eml` file into a directory instead of sending it: for
+    development and demos (`mail_outbox_dir`). Files are readable by their owner only."""
+
+    name = "directory"
+
+    def __init__(self, directory: Path, *, sender: str, clock: Clock | None = None) -> None:
+        self.directory = directory
+        self._sender = _parse_sender(sender)
+        self._clock: Clock = clock or SystemClock()
+
+    def send(self, message: Message) -> None:
+        """Write `message` to `<directory>/<time>-<kind>-<id>.eml`.
+
+        Raises:
+            MailNotSent: the message is malformed or the directory is not writable.
+        """
+        now = self._clock.now()
+        email = compose(message, self._sender, now, f"directory {self.directory}")
+        name = f"{now:%Y%m%dT%H%M%S%f}-{message.kind or 'message'}-{random_id('eml')}.eml"
         try:
-            recipient = Address(addr_spec=message.to)
-            if not (recipient.username and recipient.domain):
-                raise ValueError("no domain")
-        except Exception:  # the stdlib parser raises several types; all mean "malformed"
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(bytes(email))
+        except OSError as exc:
             raise MailNotSent(
-                f"mail not sent via {self.server}: the recipient address is not valid"
+                f"mail not written to directory {self.directory}: {type(exc).__name__}"
             ) from None
-        email = EmailMessage()
-        try:
-            email["Subject"] = message.subject
-            email["From"] = self._sender
-            email["To"] = recipient
-            email["Date"] = format_datetime(self._clock.now())
-            email["Message-ID"] = f"<{random_id('msg')}@{self._sender.domain}>"
-        except ValueError:  # a CR or LF in the subject: refused rather than folded into headers
-            raise MailNotSent(
-                f"mail not sent via {self.server}: a header of the message is not valid"
-            ) from None
-        email.set_content(message.text)
-        email.add_alternative(message.html, subtype="html")
-        return email
 
 
 class _Unconfigured:
@@ -165,7 +208,8 @@ class _Unconfigured:
 
     def send(self, message: Message) -> None:
         raise MailNotSent(
-            "no SMTP server configured: set smtp_host in tutela.toml or TUTELA_SMTP_HOST"
+            "no SMTP server configured: set smtp_host in tutela.toml or TUTELA_SMTP_HOST "
+            "(or mail_outbox_dir to write emails to files)"
         )
 
 
@@ -176,6 +220,8 @@ def mailer_from_settings(settings: Settings, *, clock: Clock | None = None) -> M
         ConfigError: only one of `smtp_username` and `smtp_password` is set.
     """
     if settings.smtp_host is None:
+        if settings.mail_outbox_dir is not None:
+            return DirectoryMailer(settings.mail_outbox_dir, sender=settings.mail_from, clock=clock)
         return _Unconfigured()
     if (settings.smtp_username is None) != (settings.smtp_password is None):
         raise ConfigError("smtp_username and smtp_password must be set together")
