@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
-from tutela.api.auth import CallerDep, PublicDep, call
+from tutela.api.auth import CallerDep, PublicDep
 from tutela.api.request_schemas import (
     CodeIn,
     NewRequest,
@@ -27,6 +28,9 @@ router = APIRouter(prefix="/v1", tags=["requests"])
 RequestId = Annotated[str, Path(min_length=1, max_length=64, description="A request id (`req_…`).")]
 SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="An opaque subject id.")]
 PUBLIC = (404, 422, 429)
+# Every step may send email (an SMTP round trip of up to the configured timeout): always in
+# the thread pool, never on the event loop, even on SQLite.
+in_thread = run_in_threadpool
 
 
 def _out(view: RequestView) -> RequestOut:
@@ -64,8 +68,8 @@ async def create_request(body: NewRequest, vault: PublicDep) -> RequestReceived:
     """Receive a request (public: no API key) and email a one-time code to the address.
     The answer is the same whether or not the address belongs to a customer: nothing is
     looked up until the code is presented."""
-    view = await call(
-        vault, vault.requests.create, body.type, body.email, jurisdiction=body.jurisdiction
+    view = await in_thread(
+        vault.requests.create, body.type, body.email, jurisdiction=body.jurisdiction
     )
     return RequestReceived(id=view.id, status=view.status.value, due_on=view.due_on)
 
@@ -79,7 +83,7 @@ async def verify_request(request_id: RequestId, body: CodeIn, vault: PublicDep) 
     """Present the emailed code (public). A wrong, expired or locked code is a 422 problem
     naming which; the request then moves on (and is fulfilled at once where no approval is
     needed)."""
-    view = await call(vault, vault.requests.verify, request_id, body.code)
+    view = await in_thread(vault.requests.verify, request_id, body.code)
     return RequestVerified(id=view.id, status=view.status.value)
 
 
@@ -94,9 +98,7 @@ async def list_requests(
     ] = None,
 ) -> RequestList:
     """Every request, or those in the given statuses."""
-    views = await call(
-        caller.vault, caller.vault.requests.listing, statuses=status, actor=caller.actor
-    )
+    views = await in_thread(caller.vault.requests.listing, statuses=status, actor=caller.actor)
     return RequestList(requests=[_out(v) for v in views])
 
 
@@ -106,8 +108,8 @@ async def overdue_requests(
     within_days: Annotated[int, Query(ge=0, le=366, description="Due within this many days.")] = 7,
 ) -> RequestList:
     """Open requests that are late or due within `within_days`, most urgent first."""
-    views = await call(
-        caller.vault, caller.vault.requests.overdue, within_days=within_days, actor=caller.actor
+    views = await in_thread(
+        caller.vault.requests.overdue, within_days=within_days, actor=caller.actor
     )
     return RequestList(requests=[_out(v) for v in views])
 
@@ -115,7 +117,7 @@ async def overdue_requests(
 @router.get("/requests/{request_id}", response_model=RequestOut, responses=problems(*AUTHED, 404))
 async def show_request(request_id: RequestId, caller: CallerDep) -> RequestOut:
     """One request with its timeline."""
-    view = await call(caller.vault, caller.vault.requests.show, request_id, actor=caller.actor)
+    view = await in_thread(caller.vault.requests.show, request_id, actor=caller.actor)
     return _out(view)
 
 
@@ -126,7 +128,7 @@ async def show_request(request_id: RequestId, caller: CallerDep) -> RequestOut:
 )
 async def approve_request(request_id: RequestId, caller: CallerDep) -> RequestOut:
     """Approve a verified request that waits for staff; it is carried out at once."""
-    view = await call(caller.vault, caller.vault.requests.approve, request_id, actor=caller.actor)
+    view = await in_thread(caller.vault.requests.approve, request_id, actor=caller.actor)
     return _out(view)
 
 
@@ -137,8 +139,8 @@ async def approve_request(request_id: RequestId, caller: CallerDep) -> RequestOu
 )
 async def reject_request(request_id: RequestId, body: ReasonIn, caller: CallerDep) -> RequestOut:
     """Refuse an open request; the requester is told the reason and their right to complain."""
-    view = await call(
-        caller.vault, caller.vault.requests.reject, request_id, body.reason, actor=caller.actor
+    view = await in_thread(
+        caller.vault.requests.reject, request_id, body.reason, actor=caller.actor
     )
     return _out(view)
 
@@ -150,8 +152,8 @@ async def reject_request(request_id: RequestId, body: ReasonIn, caller: CallerDe
 )
 async def extend_request(request_id: RequestId, body: ReasonIn, caller: CallerDep) -> RequestOut:
     """Move the due date to the furthest the law allows (once, within the first period)."""
-    view = await call(
-        caller.vault, caller.vault.requests.extend, request_id, body.reason, actor=caller.actor
+    view = await in_thread(
+        caller.vault.requests.extend, request_id, body.reason, actor=caller.actor
     )
     return _out(view)
 
@@ -163,8 +165,8 @@ async def extend_request(request_id: RequestId, body: ReasonIn, caller: CallerDe
 )
 async def complete_request(request_id: RequestId, body: NoteIn, caller: CallerDep) -> RequestOut:
     """Close a request staff carried out themselves (rectification, several customers)."""
-    view = await call(
-        caller.vault, caller.vault.requests.complete, request_id, body.note, actor=caller.actor
+    view = await in_thread(
+        caller.vault.requests.complete, request_id, body.note, actor=caller.actor
     )
     return _out(view)
 
@@ -178,7 +180,7 @@ async def export_request(request_id: RequestId, caller: CallerDep) -> dict[str, 
     """The answer to an access or portability request in progress: every value with its
     purposes, legal bases, recipients and retention, the consent and access history. Closes
     the request."""
-    return await call(caller.vault, caller.vault.requests.export, request_id, actor=caller.actor)
+    return await in_thread(caller.vault.requests.export, request_id, actor=caller.actor)
 
 
 @router.post(
@@ -190,5 +192,5 @@ async def export_request(request_id: RequestId, caller: CallerDep) -> dict[str, 
 async def lift_restriction(subject_id: SubjectId, caller: CallerDep) -> Response:
     """End a restriction of processing (tell the customer first, Art. 18(3)). Values kept
     after an erasure stay restricted to their legal obligation (409)."""
-    await call(caller.vault, caller.vault.requests.lift_restriction, subject_id, actor=caller.actor)
+    await in_thread(caller.vault.requests.lift_restriction, subject_id, actor=caller.actor)
     return Response(status_code=204)
