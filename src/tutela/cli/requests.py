@@ -155,8 +155,7 @@ def show(request_id: IdArg, home: HomeOption = None, as_json: JsonOption = False
 def approve(request_id: IdArg, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Approve a request waiting for staff; it is fulfilled at once."""
     with open_home(home) as tutela:
-        tutela.requests.approve(request_id, actor=cli_actor("admin"))
-        view = tutela.requests.show(request_id, actor=cli_actor("admin"))
+        view = tutela.requests.approve(request_id, actor=cli_actor("admin"))
     _show(view, as_json)
 
 
@@ -166,8 +165,7 @@ def reject(
 ) -> None:
     """Refuse a request; the customer is emailed the reason and their right to complain."""
     with open_home(home) as tutela:
-        tutela.requests.reject(request_id, reason, actor=cli_actor("admin"))
-        view = tutela.requests.show(request_id, actor=cli_actor("admin"))
+        view = tutela.requests.reject(request_id, reason, actor=cli_actor("admin"))
     _show(view, as_json)
 
 
@@ -177,8 +175,7 @@ def extend(
 ) -> None:
     """Extend the deadline as far as the law allows (once, within the first period)."""
     with open_home(home) as tutela:
-        tutela.requests.extend(request_id, reason, actor=cli_actor("admin"))
-        view = tutela.requests.show(request_id, actor=cli_actor("admin"))
+        view = tutela.requests.extend(request_id, reason, actor=cli_actor("admin"))
     _show(view, as_json)
 
 
@@ -191,8 +188,7 @@ def complete(
 ) -> None:
     """Close a request staff carried out (e.g. a rectification)."""
     with open_home(home) as tutela:
-        tutela.requests.complete(request_id, note, actor=cli_actor("admin"))
-        view = tutela.requests.show(request_id, actor=cli_actor("admin"))
+        view = tutela.requests.complete(request_id, note, actor=cli_actor("admin"))
     _show(view, as_json)
 
 

@@ -198,7 +198,7 @@ class RightsDesk:
         self._mailer.send(
             messages.verification_code(self.datamap.controller, email.strip(), code, CODE_MINUTES)
         )
-        return self._get(uow, request_id)
+        return self._get(uow, request_id, timeline=True)
 
     def verify(
         self, uow: UnitOfWork, request_id: str, code: str, *, actor: Actor = PUBLIC
@@ -256,7 +256,7 @@ class RightsDesk:
         if row.status != Status.AWAITING_APPROVAL:
             raise RequestStateInvalid(request_id, row.status, "approve")
         self._start(uow, request_id, actor, "approved")
-        return self._get(uow, request_id)
+        return self._get(uow, request_id, timeline=True)
 
     def reject(self, uow: UnitOfWork, request_id: str, reason: str, actor: Actor) -> RequestView:
         """Refuse a request (e.g. manifestly unfounded); the requester is told why and of
@@ -277,7 +277,7 @@ class RightsDesk:
                     self.datamap.controller, email, request_id, row.type, reason
                 )
             )
-        return self._get(uow, request_id)
+        return self._get(uow, request_id, timeline=True)
 
     def extend(self, uow: UnitOfWork, request_id: str, reason: str, actor: Actor) -> RequestView:
         """Move the due date to the furthest the law allows, with the reason recorded.
@@ -299,7 +299,7 @@ class RightsDesk:
             {"due_on": row.latest_extension, "extension_reason": reason},
         )
         self._step(uow, request_id, Status(row.status), actor, f"extended: {reason}")
-        return self._get(uow, request_id)
+        return self._get(uow, request_id, timeline=True)
 
     def complete(self, uow: UnitOfWork, request_id: str, note: str, actor: Actor) -> RequestView:
         """Close a request staff carried out themselves (rectification, restriction)."""
@@ -308,7 +308,7 @@ class RightsDesk:
         if row.status != Status.IN_PROGRESS:
             raise RequestStateInvalid(request_id, row.status, "complete")
         self._finish(uow, row, actor, note, {"note": note})
-        return self._get(uow, request_id)
+        return self._get(uow, request_id, timeline=True)
 
     def export(self, uow: UnitOfWork, request_id: str, actor: Actor) -> dict[str, Any]:
         """The answer to an access or portability request: every value, each field's
