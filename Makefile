@@ -32,6 +32,7 @@ bench: $(VENV)/.dev-installed
 	scripts/ensure-postgres
 	$(BIN)/python bench/vault_throughput.py $(BENCH_ARGS)
 	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
+	$(BIN)/python bench/rights.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed

@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 from tutela import apikeys
 from tutela._administration import Administration
 from tutela._consents import Consents
+from tutela._portal import PrivacyCenter
 from tutela._requests import Requests
 from tutela.actor import Actor
 from tutela.clock import Clock, SystemClock
 from tutela.config import Settings
+from tutela.connectors import Connectors
 from tutela.consent.service import ConsentLedger
 from tutela.consent.state import ConsentState
 from tutela.core.audit import AuditEvent, AuditLog, HeadFile
@@ -31,6 +33,7 @@ from tutela.datamap import (
     apply_datamap,
 )
 from tutela.errors import (
+    ConfigError,
     HomeNotFound,
     SchemaOutdated,
 )
@@ -39,6 +42,7 @@ from tutela.home import key_provider as key_provider_for
 from tutela.outreach import Mailer, mailer_from_settings
 from tutela.retention import sweep as retention
 from tutela.retention.sweep import SweepReport
+from tutela.rights.portal import Portal
 from tutela.rights.service import RequestType, RightsDesk
 from tutela.transparency.notice import Notice, require_language
 from tutela.transparency.ropa import Ropa, build_ropa
@@ -102,6 +106,12 @@ class Tutela(Administration):
                 self.notice: Notice = publish_notice(
                     uow, self.applied.datamap, self.applied.version, self.clock
                 )
+            for spec in settings.connectors:
+                if spec.identity_field not in self.applied.datamap.fields:
+                    raise ConfigError(
+                        f"connectors: '{spec.name}' matches on identity_field "
+                        f"'{spec.identity_field}', which the data map does not declare"
+                    )
             with self.unit_of_work() as uow:
                 signing_key = vault_keys.ensure_system_key(
                     uow.conn, self.keys, "receipt_signing", Signer.new_private_bytes
@@ -112,6 +122,7 @@ class Tutela(Administration):
                 requests_key = vault_keys.ensure_system_key(
                     uow.conn, self.keys, "requests", new_secret
                 )
+                portal_key = vault_keys.ensure_system_key(uow.conn, self.keys, "portal", new_secret)
         except BaseException:
             self.engine.dispose()
             raise
@@ -140,17 +151,33 @@ class Tutela(Administration):
             lambda uow, version: stored_notice(uow.conn, version) is not None,
         )
         self.mailer = mailer or mailer_from_settings(settings, clock=self.clock)
-        self.requests = Requests(
-            RightsDesk(
-                self.applied.datamap,
+        self.connectors = Connectors.from_settings(settings.connectors)
+        desk = RightsDesk(
+            self.applied.datamap,
+            self.vault,
+            self.consents.ledger,
+            audit=self.audit,
+            requests_key=requests_key,
+            mailer=self.mailer,
+            clock=self.clock,
+            notice_version=lambda: self.notice.version,
+            needs_approval=frozenset(map(RequestType, settings.requests_need_approval)),
+            connectors=self.connectors,
+            public_url=settings.public_url,
+            download_hours=settings.download_hours,
+        )
+        self.requests = Requests(desk, self.unit_of_work)
+        self.portal = PrivacyCenter(
+            Portal(
+                desk,
                 self.vault,
                 self.consents.ledger,
                 audit=self.audit,
-                requests_key=requests_key,
+                key=portal_key,
                 mailer=self.mailer,
                 clock=self.clock,
                 notice_version=lambda: self.notice.version,
-                needs_approval=frozenset(map(RequestType, settings.requests_need_approval)),
+                idle_minutes=settings.session_idle_minutes,
             ),
             self.unit_of_work,
         )
@@ -198,6 +225,7 @@ class Tutela(Administration):
         if self._write_lock is not None:
             self._write_lock.close()
         self.audit.close()
+        self.connectors.close()
         self.engine.dispose()
 
     def __enter__(self) -> Tutela:

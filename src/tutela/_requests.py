@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from tutela.actor import Actor
 from tutela.core.uow import UnitOfWork
@@ -58,10 +57,40 @@ class Requests:
         with self._uow() as uow:
             return self.desk.complete(uow, request_id, note, actor or Actor(SDK, "admin"))
 
-    def export(self, request_id: str, *, actor: Actor | None = None) -> dict[str, Any]:
-        """The answer to an access or portability request (closes it)."""
+    def retry(self, request_id: str, *, actor: Actor | None = None) -> RequestView:
+        """Run again a fulfilment a connected system failed."""
         with self._uow() as uow:
-            return self.desk.export(uow, request_id, actor or Actor(SDK, "admin"))
+            return self.desk.retry(uow, request_id, actor or Actor(SDK, "admin"))
+
+    def retry_held(self, *, actor: Actor | None = None) -> dict[str, str]:
+        """Retry every request waiting on a failed system, each in its own transaction;
+        returns each request's status afterwards (the worker runs this)."""
+        who = actor or Actor(SDK, "admin")
+        with self._uow() as uow:
+            held = self.desk.held(uow, who)
+        done = {}
+        for request_id in held:
+            with self._uow() as uow:
+                done[request_id] = self.desk.retry(uow, request_id, who).status.value
+        return done
+
+    def download_ready(self, token: str) -> bool:
+        with self._uow() as uow:
+            return self.desk.download_ready(uow, token)
+
+    def download(self, token: str) -> tuple[str, bytes]:
+        """The zip behind an emailed link, once.
+
+        Raises:
+            DownloadUnavailable: used, expired or unknown.
+        """
+        with self._uow() as uow:
+            return self.desk.download(uow, token)
+
+    def purge(self) -> dict[str, int]:
+        """Delete expired download packages, sign-in codes and sessions."""
+        with self._uow() as uow:
+            return self.desk.purge(uow)
 
     def lift_restriction(self, subject_id: str, *, actor: Actor | None = None) -> None:
         with self._uow() as uow:

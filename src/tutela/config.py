@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tutela.connectors.settings import ConnectorList
 from tutela.errors import ConfigError
 
 ENV_PREFIX = "TUTELA_"
@@ -122,8 +123,28 @@ class Settings(BaseSettings):
         description="Sender of customer emails: 'privacy@shop.example' or "
         "'Shop Privacy <privacy@shop.example>'.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this service (links in emails point here), e.g. "
+        "https://privacy.shop.example.",
+    )
+    download_hours: int = Field(
+        default=168, ge=1, le=720, description="How long an emailed download link works."
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=720, description="Privacy-center and admin sessions end unused."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send session cookies over HTTPS only (set it wherever TLS is used).",
+    )
     smtp_timeout_seconds: float = Field(
         default=10, gt=0, le=300, description="Give up on a mail server that stops answering."
+    )
+    connectors: ConnectorList = Field(
+        default_factory=list,
+        description="The business's other SQL databases that access and erasure requests "
+        "reach ([[connectors]] tables; a JSON list in TUTELA_CONNECTORS).",
     )
 
     @field_validator("cors_origins", "requests_need_approval", mode="before")

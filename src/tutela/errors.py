@@ -37,7 +37,8 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── RequestStateInvalid         (the step does not apply in the request's status)
     │   ├── RequestTypeUnknown
     │   ├── ReasonRequired
-    │   └── VerificationFailed          (wrong or expired code, or locked)
+    │   ├── VerificationFailed          (wrong or expired code, or locked)
+    │   └── DownloadUnavailable         (a one-time link used, expired or unknown)
     ├── ConsentError
     │   ├── PurposeNotWithdrawable      (the purpose's basis is not the customer's choice)
     │   └── ConsentRequestInvalid
@@ -49,7 +50,11 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     ├── StorageError
     │   ├── SchemaOutdated
     │   └── AuditChainBroken            (raised by callers that require a valid chain)
-    └── MailNotSent                     (names the server and the failure, never the recipient)
+    ├── MailNotSent                     (names the server and the failure, never the recipient)
+    └── ConnectorError                  (a business database; names the connector, never a value)
+        ├── ConnectorMisconfigured      (table or column missing, or unfit for the erase action)
+        ├── ConnectorUnreachable        (cannot connect: down, refused, timed out, no such file)
+        └── ConnectorFailed             (the database refused a statement: its error class only)
 """
 
 from __future__ import annotations
@@ -382,6 +387,13 @@ class VerificationFailed(RightsError):
         super().__init__(f"request '{request_id}': verification {outcome}")
 
 
+class DownloadUnavailable(RightsError):
+    """A download link that was used, has expired, or never existed (they look the same)."""
+
+    def __init__(self) -> None:
+        super().__init__("this download link was already used or has expired")
+
+
 # -- crypto --------------------------------------------------------------------------------
 
 
@@ -429,3 +441,33 @@ class AuditChainBroken(StorageError):
 class MailNotSent(TutelaError):
     """An email could not be handed to the mail server. The message names the server and the
     kind of failure, never the recipient address or anything of the message's content."""
+
+
+# -- connectors ----------------------------------------------------------------------------
+
+
+class ConnectorError(TutelaError):
+    """One of the business's other databases (a connector) could not be used as configured.
+
+    `reason` is a safe description of the failure class (e.g. `unreachable`, `table or column
+    missing: city`); it never carries the driver's message, a row value or the identity.
+    """
+
+    def __init__(self, connector: str, reason: str) -> None:
+        self.connector, self.reason = connector, reason
+        super().__init__(f"connector '{connector}': {reason}")
+
+
+class ConnectorMisconfigured(ConnectorError):
+    """The table or a column is missing, or a column cannot take the erase action."""
+
+
+class ConnectorUnreachable(ConnectorError):
+    """No connection could be made (server down, refused, timed out, no such file)."""
+
+    def __init__(self, connector: str) -> None:
+        super().__init__(connector, "unreachable")
+
+
+class ConnectorFailed(ConnectorError):
+    """The database refused or cancelled a statement; only the error's class is named."""

@@ -103,6 +103,7 @@ class OutboxMailer:
 
     name = "outbox"
     _CODE = re.compile(r"^[ \t]*(\d{6})[ \t]*$", re.MULTILINE)  # the code's line holds only it
+    _LINK = re.compile(r"/privacy/download/([A-Za-z0-9_-]{20,})")
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
@@ -128,6 +129,15 @@ class OutboxMailer:
             for message in self.messages
             if message.kind == "verification_code" and message.to.casefold() == address.casefold()
             for match in self._CODE.findall(message.text)
+        ]
+
+    def download_tokens_for(self, address: str) -> list[str]:
+        """The tokens of the one-time download links sent to `address`, oldest first."""
+        return [
+            match
+            for message in self.messages
+            if message.kind == "request_completed" and message.to.casefold() == address.casefold()
+            for match in self._LINK.findall(message.text)
         ]
 
 

@@ -93,9 +93,8 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/requests/{request_id}:complete"): Expect(
         ADMIN, 200, "request.completed", "request.complete"
     ),
-    ("POST", "/v1/requests/{request_id}:export"): Expect(
-        ADMIN, 200, "request.completed", "request.export"
-    ),
+    # nothing waits on a failed connected system here: allowed, then refused as 409
+    ("POST", "/v1/requests/{request_id}:retry"): Expect(ADMIN, 409, None, "request.retry"),
     ("POST", "/v1/subjects/{subject_id}:lift-restriction"): Expect(
         ADMIN, 204, "subject.unrestrict", "request.lift_restriction"
     ),
@@ -129,7 +128,7 @@ class Caller:
 
     def request(self, path: str, email: str) -> str:
         """A data-subject request of the customer's email, in the status the step needs."""
-        kind = {":approve": "erasure", ":complete": "rectification", ":export": "access"}
+        kind = {":approve": "erasure", ":complete": "rectification", ":retry": "access"}
         step = path.rpartition("}")[2]
         request_id = self.tutela.requests.create(kind.get(step, "access"), email).id
         if step in kind:  # verified: awaiting approval (erasure) or in progress

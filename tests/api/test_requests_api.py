@@ -6,6 +6,9 @@ and problem bodies that never carry the email or the code.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -79,7 +82,7 @@ def test_the_emailed_code_verifies_and_the_request_moves_on(
     request_id = _create(client, "access", record["email"], jurisdiction="US-CA").json()["id"]
     answer = _verify(client, request_id, outbox.codes_for(record["email"])[-1])
     assert answer.status_code == 200
-    assert answer.json() == {"id": request_id, "status": "in_progress"}
+    assert answer.json() == {"id": request_id, "status": "completed"}  # answered by a link
     view = tutela.requests.show(request_id)
     assert (view.subject_id, view.regime) == (sid, "ccpa")
     # a code works once: the request is no longer waiting for one
@@ -172,7 +175,8 @@ def test_staff_list_show_and_overdue(
 
     shown = client.get(f"/v1/requests/{verified}", headers=admin).json()
     assert shown["status"] == "completed"  # nothing held about an unknown email
-    assert shown["outcome"] == {"subject": None}
+    assert shown["outcome"]["subject"] is None
+    assert shown["outcome"]["fields"] == []
     assert [e["status"] for e in shown["timeline"]] == [
         "received",
         "verified",
@@ -239,7 +243,7 @@ def test_staff_approve_reject_extend_complete(
         _clean(answer, canary)
 
 
-def test_export_returns_the_customers_data_and_closes_the_request(
+def test_a_portability_request_is_answered_by_a_one_time_link(
     client: TestClient,
     tutela: Tutela,
     keys: dict[str, Key],
@@ -248,18 +252,18 @@ def test_export_returns_the_customers_data_and_closes_the_request(
 ) -> None:
     admin = keys["admin"].headers
     record = canary.customer()
-    sid = tutela.add(record)
+    tutela.add(record)
     request_id = _verified(client, outbox, "portability", record["email"])
-    answer = client.post(f"/v1/requests/{request_id}:export", headers=admin)
-    assert answer.status_code == 200
-    document = answer.json()
-    assert document["request_id"] == request_id
-    assert document["subject_id"] == sid
+    shown = client.get(f"/v1/requests/{request_id}", headers=admin).json()
+    assert shown["status"] == "completed"
+    assert shown["outcome"]["fields"] == sorted(record)
+    [token] = outbox.download_tokens_for(record["email"])
+    _, zipped = tutela.requests.download(token)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        document = json.loads(archive.read("data.json"))
     assert document["data"]["email"] == record["email"]
-    assert document["data"]["name"] == record["name"]
-    assert set(document["uses"]) == set(document["data"])
-    assert tutela.requests.show(request_id).status.value == "completed"
-    assert_problem(client.post(f"/v1/requests/{request_id}:export", headers=admin), 409)
+    # Nothing is waiting on a failed system, so there is nothing to retry.
+    assert_problem(client.post(f"/v1/requests/{request_id}:retry", headers=admin), 409)
 
 
 def test_lifting_a_restriction(
@@ -289,7 +293,7 @@ STAFF_CALLS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("POST", "/v1/requests/{id}:reject", {"reason": "no"}, "request.reject"),
     ("POST", "/v1/requests/{id}:extend", {"reason": "busy"}, "request.extend"),
     ("POST", "/v1/requests/{id}:complete", {"note": "done"}, "request.complete"),
-    ("POST", "/v1/requests/{id}:export", None, "request.export"),
+    ("POST", "/v1/requests/{id}:retry", None, "request.retry"),
     ("POST", "/v1/subjects/{sid}:lift-restriction", None, "request.lift_restriction"),
 ]
 

@@ -38,7 +38,7 @@ def test_the_demo_tour_runs_through_and_leaves_a_verified_home(tmp_path: Path) -
         "erased for good (re-keyed): marketing_preferences",
         "as issued: signature valid",
         "with 'action' changed: the signature does not match the receipt",
-        "verified (in_progress); the answer lists",
+        "verified and answered (completed)",
         "refused SubjectErased",
         "chain intact",
         "collector  tk_",

@@ -284,8 +284,12 @@ def test_worker_once_sweeps_logs_to_stderr_and_exits_0(
 
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert lines[0] == "worker started: retention sweep every 60 s"
+    assert lines[0] == "worker started: jobs every 60 s"
     assert lines[1].endswith(" sweep: 4 checked, 2 erased, 9 values erased")
+    assert lines[2].endswith(
+        " requests: 0 retried (0 still waiting); expired removed: 0 downloads, "
+        "0 sessions, 0 sign-in codes"
+    )
     assert datetime.fromisoformat(lines[1].split(" ")[0]).tzinfo is not None
     assert lines[-1] == "worker stopped"
     assert _held(opened, seeded.middle) == {"name", "address", "country"}
@@ -328,6 +332,6 @@ def test_workers_stop_cleanly_on_sigterm_or_ctrl_c(cli: Cli, seeded: Seeded) -> 
     for worker, lines, (out, rest) in zip(workers, seen, ended, strict=True):
         cli.check(out, rest, *lines)
         assert worker.returncode == 0, rest
-        assert lines[0] == "worker started: retention sweep every 3600 s"
+        assert lines[0] == "worker started: jobs every 3600 s"
         assert rest.strip().splitlines()[-1] == "worker stopped"
         assert "Traceback" not in rest

@@ -1,5 +1,5 @@
 """`tutela requests …` run for real as a subprocess (SQLite): intake with the code read from
-the outbox directory, verification, listing, export and a rejection."""
+the outbox directory, verification, listing, the emailed answer and a rejection."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _code(home: Path) -> str:
     return found.group()
 
 
-def test_an_access_request_from_intake_to_export(tmp_path: Path) -> None:
+def test_an_access_request_from_intake_to_its_answer(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with Tutela.init(settings=Settings.load(home, environ={})) as tutela:
         tutela.add({"email": "ada@example.com", "name": "Ada"})
@@ -59,14 +59,17 @@ def test_an_access_request_from_intake_to_export(tmp_path: Path) -> None:
     assert "verification wrong" in wrong.stderr
 
     verified = _json(home, "requests", "verify", created["id"], _code(home))
-    assert verified["status"] == "in_progress"
-    listed = _json(home, "requests", "list", "--status", "in_progress")
+    assert verified["status"] == "completed"  # answered at once by a one-time link
+    listed = _json(home, "requests", "list", "--status", "completed")
     assert [r["id"] for r in listed] == [created["id"]]
-
-    answer = tmp_path / "answer.json"
-    _run(home, "requests", "export", created["id"], "-o", str(answer))
-    assert json.loads(answer.read_text())["data"] == {"email": "ada@example.com", "name": "Ada"}
-    assert answer.stat().st_mode & 0o077 == 0
+    answer = max((home / "outbox").glob("*-request_completed-*.eml"))
+    body = message_from_bytes(answer.read_bytes(), policy=policy.default).get_body(
+        preferencelist=("plain",)
+    )
+    assert body is not None
+    assert "/privacy/download/" in body.get_content()
+    nothing = _json(home, "requests", "retry", "--all")
+    assert nothing == {"retried": {}}
     shown = _json(home, "requests", "show", created["id"])
     assert shown["status"] == "completed"
     assert [e["status"] for e in shown["timeline"]] == [

@@ -9,6 +9,9 @@ map's tax_records purpose (legal obligation) keeps name, address and country.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -105,6 +108,7 @@ def test_a_ccpa_request_is_due_in_45_days_and_acknowledged_within_10_business_da
 )
 def test_extending_moves_the_due_date_to_the_legal_maximum_and_records_the_reason(
     desk: Tutela,
+    outbox: OutboxMailer,
     clock: FrozenClock,
     canary: PiiCanary,
     verified: Verified,
@@ -124,6 +128,10 @@ def test_extending_moves_the_due_date_to_the_legal_maximum_and_records_the_reaso
     last = desk.requests.show(request.id).timeline[-1]
     assert (last.at, last.status, last.actor) == (on("2026-02-10"), "in_progress", "sdk")
     assert "records held in three systems" in last.note
+    told = outbox.last_to(person["email"])  # within the first period, with the reason
+    assert told.kind == "request_extended"
+    assert "records held in three systems" in told.text
+    assert f"{maximum.day} " in told.text
 
 
 def test_a_request_is_extended_only_once(
@@ -323,7 +331,7 @@ STAFF_STEPS: dict[str, Callable[[Tutela, str], object]] = {
     "request.reject": lambda t, r: t.requests.reject(r, "no", actor=SUPPORT),
     "request.extend": lambda t, r: t.requests.extend(r, "busy", actor=SUPPORT),
     "request.complete": lambda t, r: t.requests.complete(r, "done", actor=SUPPORT),
-    "request.export": lambda t, r: t.requests.export(r, actor=SUPPORT),
+    "request.retry": lambda t, r: t.requests.retry(r, actor=SUPPORT),
     "request.show": lambda t, r: t.requests.show(r, actor=SUPPORT),
     "request.list": lambda t, r: t.requests.listing(actor=SUPPORT),
     "request.lift_restriction": lambda t, r: t.requests.lift_restriction(
@@ -375,6 +383,7 @@ def test_erasure_keeps_only_what_tax_law_needs_names_it_and_erases_the_rest(
     assert done.outcome == {
         "erased": ["date_of_birth", "email", "loyalty_id", "marketing_preferences", "phone"],
         "kept": {f: ["tax_records"] for f in TAX_FIELDS},
+        "systems": [],
     }
     assert held(desk, subject) == TAX_FIELDS
     # Finance still reads what the law makes them keep, exactly as it was.
@@ -436,7 +445,7 @@ def test_a_subject_holding_nothing_a_legal_obligation_needs_is_erased_whole(
 
     done = desk.requests.approve(waiting.id)
 
-    assert done.outcome == {"erased": "all", "kept": {}}
+    assert done.outcome == {"erased": "all", "kept": {}, "systems": []}
     assert held(desk, subject) is None
     for purpose, role in (("order_fulfilment", "admin"), ("tax_records", "finance")):
         with pytest.raises(errors.SubjectErased) as gone:
@@ -537,10 +546,19 @@ def test_the_export_holds_every_value_its_uses_the_consents_and_the_accesses(
     for purpose in ("order_fulfilment", "fraud_prevention", "newsletter", "tax_records"):
         stored.update(desk.read(subject, purpose=purpose, role="admin"))
     request = verified(kind, person["email"])
-    assert request.status is Status.IN_PROGRESS
+    assert request.status is Status.COMPLETED  # fulfilled at once: a link is emailed
 
-    document = desk.requests.export(request.id)
-
+    assert kinds(outbox)[-1] == "request_completed"
+    [token] = outbox.download_tokens_for(person["email"])
+    request_id, zipped = desk.requests.download(token)
+    assert request_id == request.id
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        document = json.loads(archive.read("data.json"))
+        data_csv = archive.read("data.csv").decode()
+        assert {"README.txt", "uses.csv", "consents.csv", "access_history.csv"} <= set(
+            archive.namelist()
+        )
+    stored = {k: v.isoformat() if isinstance(v, date) else v for k, v in stored.items()}
     assert document["request_id"] == request.id
     assert document["subject_id"] == subject
     assert document["data"] == stored
@@ -575,30 +593,38 @@ def test_the_export_holds_every_value_its_uses_the_consents_and_the_accesses(
     assert support_read["fields"] == ["email", "phone"]
     assert support_read["outcome"] == "ok"
 
+    for name in person:
+        assert f"\n{name}," in data_csv
     closed = desk.requests.show(request.id)
-    assert closed.status is Status.COMPLETED
-    assert closed.outcome == {"fields": sorted(person)}
-    assert kinds(outbox)[-1] == "request_completed"
-    with pytest.raises(errors.RequestStateInvalid):
-        desk.requests.export(request.id)  # answered once; the request is closed
+    assert closed.outcome["fields"] == sorted(person)
+    assert closed.outcome["systems"] == []
+    assert closed.outcome["download_expires_at"]
+    with pytest.raises(errors.DownloadUnavailable) as again:
+        desk.requests.download(token)  # the link works once
+    no_leak(canary, again)
 
 
-def test_only_an_access_or_portability_request_in_progress_can_be_exported(
-    desk: Tutela, canary: PiiCanary, verified: Verified
+def test_a_download_link_expires_and_an_erasure_removes_a_pending_one(
+    desk: Tutela, outbox: OutboxMailer, canary: PiiCanary, verified: Verified, clock: FrozenClock
 ) -> None:
-    person = customer(canary)
-    desk.add(person)
-    erasure = verified("erasure", person["email"])
-    unverified = desk.requests.create("access", person["email"])
+    first, second = customer(canary, 1), customer(canary, 2)
+    desk.add(first)
+    desk.add(second)
+    verified("access", first["email"])
+    [late] = outbox.download_tokens_for(first["email"])
+    assert desk.requests.download_ready(late)
 
-    for request_id in (erasure.id, unverified.id):
-        with pytest.raises(errors.RequestStateInvalid) as refused:
-            desk.requests.export(request_id)
-        no_leak(canary, refused)
-    assert desk.requests.show(erasure.id).status is Status.AWAITING_APPROVAL
-    desk.requests.approve(erasure.id)
-    with pytest.raises(errors.RequestStateInvalid):
-        desk.requests.export(erasure.id)
+    clock.advance(timedelta(hours=desk.settings.download_hours, seconds=1))
+    assert not desk.requests.download_ready(late)
+    assert desk.requests.purge()["downloads"] == 1
+    with pytest.raises(errors.DownloadUnavailable):
+        desk.requests.download(late)
+
+    verified("access", second["email"])
+    [pending] = outbox.download_tokens_for(second["email"])
+    desk.requests.approve(verified("erasure", second["email"]).id)
+    with pytest.raises(errors.DownloadUnavailable):
+        desk.requests.download(pending)
 
 
 # -- emails, timeline and audit -----------------------------------------------------------------

@@ -60,8 +60,9 @@ class RequestContext:
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in API_HEADERS if h[0] not in present)
                 content_type = dict(headers).get(b"content-type", b"")
-                csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
-                headers.append((b"content-security-policy", csp))
+                if b"content-security-policy" not in present:  # pages set their own
+                    csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
+                    headers.append((b"content-security-policy", csp))
                 message["headers"] = headers
             await send(message)
 

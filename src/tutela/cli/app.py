@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela import __version__, errors
 from tutela._facade import Tutela
-from tutela.cli import apikey, audit, consent, datamap, keys, requests, subject
+from tutela.cli import apikey, audit, connectors, consent, datamap, keys, requests, subject
 from tutela.cli._common import (
     HomeOption,
     JsonOption,
@@ -41,6 +41,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(connectors.app, name="connectors")
 app.command()(demo)
 app.command()(serve)
 app.command()(sweep)

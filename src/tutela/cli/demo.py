@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import sys
+import zipfile
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Annotated
@@ -80,10 +82,18 @@ def _request_steps(tutela: Tutela, email: str, outbox: Path) -> None:
         fail("the demo's verification email has no code")
     stdout.print(f"the email is in {latest.relative_to(outbox.parent.parent)}")
     done = tutela.requests.verify(request.id, code.group())
-    answer = tutela.requests.export(request.id)
+    answered = max(outbox.glob("*-request_completed-*.eml"))
+    mail = message_from_bytes(answered.read_bytes(), policy=policy.default)
+    body = mail.get_body(preferencelist=("plain",))
+    link = re.search(r"/privacy/download/([A-Za-z0-9_-]+)", body.get_content() if body else "")
+    if link is None:
+        fail("the demo's answer email has no download link")
+    _, zipped = tutela.requests.download(link.group(1))
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        files = ", ".join(archive.namelist())
     stdout.print(
-        f"verified ({done.status.value}); the answer lists {len(answer['data'])} values, "
-        f"their purposes and legal bases, and the access history"
+        f"verified and answered ({done.status.value}): a one-time download link was emailed; "
+        f"the zip holds {files}"
     )
 
 

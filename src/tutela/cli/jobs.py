@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from tutela._facade import Tutela
 from tutela.cli._common import (
     ID_COLUMN,
     HomeOption,
     JsonOption,
+    cli_actor,
     emit,
     open_home,
     progress,
@@ -24,6 +26,11 @@ from tutela.cli._common import (
 from tutela.retention.sweep import SweepReport
 
 SWEEP_JOB = "retention-sweep"
+REQUESTS_JOB = "requests"
+
+
+def _request_jobs(tutela: Tutela) -> tuple[dict[str, str], dict[str, int]]:
+    return tutela.requests.retry_held(actor=cli_actor("admin")), tutela.requests.purge()
 
 
 def _summary(report: SweepReport) -> dict[str, object]:
@@ -86,8 +93,10 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Run each job once, then exit.")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Run background jobs (the retention sweep) on a schedule. Several workers may run on one
-    database: a job runs in one of them at a time. Stops cleanly on SIGTERM or Ctrl-C."""
+    """Run background jobs on a schedule: the retention sweep, retries of requests a connected
+    database failed, and the purge of expired download links, sign-in codes and sessions.
+    Several workers may run on one database: a job runs in one of them at a time. Stops
+    cleanly on SIGTERM or Ctrl-C."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -96,7 +105,7 @@ def worker(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with open_home(home) as tutela:
-        stderr.print(f"worker started: retention sweep every {interval:g} s")
+        stderr.print(f"worker started: jobs every {interval:g} s")
         while not stop.is_set():
             ran, report = tutela.run_exclusive(SWEEP_JOB, tutela.sweep)
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
@@ -107,6 +116,15 @@ def worker(
                 )
             else:
                 stderr.print(f"{stamp} sweep skipped: another worker is running it")
+            ran, done = tutela.run_exclusive(REQUESTS_JOB, lambda: _request_jobs(tutela))
+            if ran and done is not None:
+                retried, purged = done
+                still = sum(1 for status in retried.values() if status == "in_progress")
+                stderr.print(
+                    f"{stamp} requests: {len(retried)} retried ({still} still waiting); "
+                    f"expired removed: {purged['downloads']} downloads, "
+                    f"{purged['sessions']} sessions, {purged['challenges']} sign-in codes"
+                )
             if once:
                 break
             stop.wait(interval)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -193,23 +192,32 @@ def complete(
 
 
 @app.command()
-def export(
-    request_id: IdArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the JSON.")],
+def retry(
+    request_id: Annotated[
+        str | None, typer.Argument(help="The request; omit with --all.", show_default=False)
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every request waiting on a failed system.")
+    ] = False,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Answer an access or portability request: write the customer's data (JSON) to a file
-    readable by its owner only, and close the request."""
+    """Run again a fulfilment a connected database failed (the worker does this on its own)."""
+    if (request_id is None) == (not every):
+        raise typer.BadParameter("give a request id or --all (not both)")
     with open_home(home) as tutela:
-        document = tutela.requests.export(request_id, actor=cli_actor("admin"))
-    output.touch(mode=0o600, exist_ok=True)
-    output.chmod(0o600)
-    output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        if request_id is not None:
+            view = tutela.requests.retry(request_id, actor=cli_actor("admin"))
+            _show(view, as_json)
+            return
+        done = tutela.requests.retry_held(actor=cli_actor("admin"))
     emit(
         as_json,
-        {"request_id": request_id, "output": str(output), "fields": sorted(document["data"])},
-        lambda: stdout.print(f"wrote {output} ({len(document['data'])} fields); request closed"),
+        {"retried": done},
+        lambda: stdout.print(
+            "\n".join(f"{rid}: {status}" for rid, status in done.items())
+            or "no request is waiting for a retry"
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from tutela.datamap.masking import MASK_RULES, apply_mask
 from tutela.datamap.service import AppliedDataMap, apply_datamap, require
 from tutela.datamap.spec import (
     ADMIN_ROLE,
+    DATA_SUBJECT_ROLE,
     DataMap,
     FieldSpec,
     FieldType,
@@ -17,6 +18,7 @@ from tutela.datamap.spec import (
 
 __all__ = [
     "ADMIN_ROLE",
+    "DATA_SUBJECT_ROLE",
     "MASK_RULES",
     "AppliedDataMap",
     "DataMap",

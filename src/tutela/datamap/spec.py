@@ -84,6 +84,9 @@ class Permission(StrEnum):
 
 
 ADMIN_ROLE = "admin"
+# The customer acting on their own data in the privacy center: they may record their own
+# consent choices, and nothing else through a permission (the rest goes through requests).
+DATA_SUBJECT_ROLE = "data_subject"
 
 
 class RoleSpec(_Spec):
@@ -167,6 +170,8 @@ class DataMap(_Spec):
         """Whether `role` holds `permission` (the `admin` role holds every permission)."""
         if role == ADMIN_ROLE:
             return True
+        if role == DATA_SUBJECT_ROLE:
+            return permission is Permission.CONSENTS_WRITE
         spec = self.roles.get(role)
         return spec is not None and permission in spec.permissions
 

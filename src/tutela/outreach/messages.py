@@ -144,6 +144,30 @@ def request_completed(  # noqa: PLR0917 - the positional signature callers were 
     )
 
 
+def request_extended(  # noqa: PLR0917 - like its siblings
+    controller: Controller, to: str, request_id: str, request_type: str, due: date, reason: str
+) -> Message:
+    """Tells the customer the answer will take longer, until when and why (GDPR Art. 12(3):
+    within the first month; CCPA: within the first 45 days).
+
+    Raises:
+        ValueError: `request_type` is not one of `REQUEST_TYPES`.
+    """
+    return _render(
+        "request_extended",
+        to,
+        f"{_one_line(controller.name)}: we need more time for your request",
+        controller,
+        {
+            "request_id": request_id,
+            "request_wording": _wording(request_type)[0],
+            "due": _date(due),
+            "reason": reason,
+            "authority": controller.supervisory_authority or DEFAULT_AUTHORITY,
+        },
+    )
+
+
 def request_rejected(
     controller: Controller, to: str, request_id: str, request_type: str, reason: str
 ) -> Message:

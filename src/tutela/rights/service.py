@@ -10,8 +10,14 @@ Fulfilment once verified (and approved): erasure erases every value no legal obl
 still needs (those are kept, named in the outcome, and restricted to that obligation);
 restriction limits reads to legal-obligation purposes until staff lift it; objection
 withdraws every legitimate-interest purpose and every consent; access and portability are
-answered with the export (`export`), which closes them; rectification is carried out by staff
-(the new values come from the customer) and closed with `complete`.
+answered with a zip the customer fetches once through an emailed link that expires;
+rectification is carried out with the customer's new values (`rectify`, which the privacy
+center calls) or by staff, who close it with `complete`.
+
+The business's other databases (`connectors`) are part of every fulfilment: access collects
+from each, erasure applies to each before the vault (their rows are matched by the identity the
+vault still holds). A connector that fails leaves the request in progress with the per-system
+report; `retry` (staff, or the worker) runs it again, and nothing is reported done that was not.
 """
 
 from __future__ import annotations
@@ -26,12 +32,21 @@ from typing import Any
 
 from tutela.actor import Actor
 from tutela.clock import Clock
+from tutela.connectors import ConnectorOutcome, Connectors
 from tutela.consent.service import ConsentLedger
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.crypto import DataKey, mac, random_digits, random_id
+from tutela.core.crypto import (
+    DataKey,
+    bearer_token,
+    mac,
+    random_digits,
+    random_id,
+    token_digest,
+)
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, LegalBasis, Permission, require
 from tutela.errors import (
+    DownloadUnavailable,
     ReasonRequired,
     RequestNotFound,
     RequestStateInvalid,
@@ -40,14 +55,15 @@ from tutela.errors import (
 )
 from tutela.outreach import messages
 from tutela.outreach.mailer import Mailer
-from tutela.rights import repository
+from tutela.rights import package, repository
 from tutela.rights.deadlines import deadlines, regime_for
-from tutela.rights.repository import EventRow, RequestRow
+from tutela.rights.repository import DownloadRow, EventRow, RequestRow
 from tutela.vault import Vault
 
 CODE_DIGITS = 6
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5
+DOWNLOAD_PATH = "/privacy/download/"
 PUBLIC = Actor("public", "requester")
 
 
@@ -138,6 +154,9 @@ class RightsDesk:
         clock: Clock,
         notice_version: Callable[[], str],
         needs_approval: frozenset[RequestType] = frozenset({RequestType.ERASURE}),
+        connectors: Connectors | None = None,
+        public_url: str = "http://127.0.0.1:8000",
+        download_hours: int = 168,
     ) -> None:
         self.datamap = datamap
         self._vault = vault
@@ -148,6 +167,9 @@ class RightsDesk:
         self._mailer = mailer
         self._clock = clock
         self.needs_approval = needs_approval
+        self.connectors = connectors or Connectors([])
+        self._public_url = public_url.rstrip("/")
+        self._download_hours = download_hours
 
     # -- intake and verification -----------------------------------------------------------
 
@@ -167,27 +189,9 @@ class RightsDesk:
             ValidationFailed: `email` is not an email address; RequestTypeUnknown; MailNotSent.
         """
         kind = _request_type(request_type)
-        digest = self._vault.identity_digest("email", email)
+        request_id = self._receive(uow, kind, email, jurisdiction, actor)
         now = self._clock.now()
-        request_id = random_id("req")
-        limits = deadlines(regime_for(jurisdiction), now)
         code = random_digits(CODE_DIGITS)
-        repository.insert_request(
-            uow.conn,
-            {
-                "id": request_id,
-                "type": kind.value,
-                "status": Status.RECEIVED.value,
-                "regime": limits.regime.value,
-                "jurisdiction": (jurisdiction or None) and jurisdiction[:8].upper(),
-                "email_digest": digest,
-                "email_sealed": self._sealer(request_id).seal("email", email.strip().encode()),
-                "received_at": now,
-                "due_on": limits.due,
-                "latest_extension": limits.latest_extension,
-                "acknowledge_by": limits.acknowledge_by,
-            },
-        )
         repository.put_code(
             uow.conn,
             request_id,
@@ -221,31 +225,7 @@ class RightsDesk:
             uow.record(self._event(actor, "request.verify", request_id, "denied", note))
             return Verification.LOCKED if lock else Verification.WRONG
         repository.drop_code(uow.conn, request_id)
-        subjects = self._vault.identify(uow, "email", row.email_digest)
-        now = self._clock.now()
-        repository.update_request(
-            uow.conn,
-            request_id,
-            {
-                "status": Status.VERIFIED.value,
-                "verified_at": now,
-                "subject_id": subjects[0] if len(subjects) == 1 else None,
-            },
-        )
-        self._step(uow, request_id, Status.VERIFIED, actor, "email verified by one-time code")
-        self._notify_received(uow, request_id)
-        if len(subjects) > 1:
-            self._set(
-                uow,
-                request_id,
-                Status.IN_PROGRESS,
-                actor,
-                "several customers share this email: staff choose whose request it is",
-            )
-        elif RequestType(row.type) in self.needs_approval:
-            self._set(uow, request_id, Status.AWAITING_APPROVAL, actor, "waiting for staff")
-        else:
-            self._start(uow, request_id, actor)
+        self._after_verification(uow, request_id, actor, "email verified by one-time code")
         return Verification.VERIFIED
 
     # -- staff -----------------------------------------------------------------------------
@@ -299,6 +279,18 @@ class RightsDesk:
             {"due_on": row.latest_extension, "extension_reason": reason},
         )
         self._step(uow, request_id, Status(row.status), actor, f"extended: {reason}")
+        email = self._email(row)
+        if email:  # the customer must hear of it within the first period
+            self._mailer.send(
+                messages.request_extended(
+                    self.datamap.controller,
+                    email,
+                    request_id,
+                    row.type,
+                    row.latest_extension,
+                    reason,
+                )
+            )
         return self._get(uow, request_id, timeline=True)
 
     def complete(self, uow: UnitOfWork, request_id: str, note: str, actor: Actor) -> RequestView:
@@ -310,29 +302,117 @@ class RightsDesk:
         self._finish(uow, row, actor, note, {"note": note})
         return self._get(uow, request_id, timeline=True)
 
-    def export(self, uow: UnitOfWork, request_id: str, actor: Actor) -> dict[str, Any]:
-        """The answer to an access or portability request: every value, each field's
-        purposes, legal bases, recipients and retention, the consent history and who
-        accessed the data. Closes the request.
+    def retry(self, uow: UnitOfWork, request_id: str, actor: Actor) -> RequestView:
+        """Run again a fulfilment a connected system failed (the worker does this too)."""
+        self._require(uow, actor, "request.retry")
+        row = self._row(uow, request_id)
+        if row.status != Status.IN_PROGRESS or not _outcome(row).get("retry"):
+            raise RequestStateInvalid(request_id, row.status, "retry")
+        self._fulfil(uow, row, actor)
+        return self._get(uow, request_id, timeline=True)
+
+    def held(self, uow: UnitOfWork, actor: Actor) -> list[str]:
+        """Requests in progress waiting for a retry, oldest first."""
+        self._require(uow, actor, "request.list")
+        rows = repository.listing(uow.conn, statuses=[Status.IN_PROGRESS.value])
+        return [r.id for r in rows if _outcome(r).get("retry")]
+
+    def submit_verified(
+        self,
+        uow: UnitOfWork,
+        request_type: str,
+        email: str,
+        actor: Actor,
+        *,
+        jurisdiction: str | None = None,
+    ) -> tuple[RequestView, bytes | None]:
+        """A request from a customer whose email is already proven (signed in to the privacy
+        center with a one-time code): received and verified at once, then approved or
+        fulfilled like any other. An access or portability answer is returned as the zip
+        itself instead of a link."""
+        kind = _request_type(request_type)
+        request_id = self._receive(uow, kind, email, jurisdiction, actor)
+        self._step(uow, request_id, Status.RECEIVED, actor, f"{kind.value} request received")
+        answer = self._after_verification(
+            uow, request_id, actor, "email proven at privacy-center sign-in", send_link=False
+        )
+        return self._get(uow, request_id, timeline=True), answer
+
+    def rectify(
+        self, uow: UnitOfWork, email: str, values: dict[str, Any], actor: Actor
+    ) -> RequestView:
+        """A signed-in customer corrects their data (Art. 16): recorded as a rectification
+        request, carried out at once, validated like any write (a bad value writes nothing).
 
         Raises:
-            RequestStateInvalid: not an access or portability request in progress.
+            ValidationFailed, FieldNotInDataMap: the new values (naming the field).
         """
-        self._require(uow, actor, "request.export")
+        request_id = self._receive(uow, RequestType.RECTIFICATION, email, None, actor)
+        self._step(uow, request_id, Status.RECEIVED, actor, "rectification request received")
         row = self._row(uow, request_id)
-        kind = RequestType(row.type)
-        if kind not in (RequestType.ACCESS, RequestType.PORTABILITY):
-            raise RequestStateInvalid(request_id, row.status, "export")
-        if row.status != Status.IN_PROGRESS:
-            raise RequestStateInvalid(request_id, row.status, "export")
-        try:
-            document = self._export(uow, row, actor)
-        except SubjectError:  # erased meanwhile: there is nothing left to give
-            document = {"request_id": row.id, "subject_id": row.subject_id, "data": {}}
-            self._finish(uow, row, actor, "no data held (erased)", {"fields": []})
-            return document
-        self._finish(uow, row, actor, "export delivered", {"fields": sorted(document["data"])})
-        return document
+        subjects = self._vault.identify(uow, "email", row.email_digest)
+        if len(subjects) != 1:
+            raise RequestStateInvalid(request_id, "without a single customer", "rectify")
+        repository.update_request(
+            uow.conn,
+            request_id,
+            {
+                "status": Status.IN_PROGRESS.value,
+                "verified_at": row.received_at,
+                "subject_id": subjects[0],
+            },
+        )
+        self._step(uow, request_id, Status.IN_PROGRESS, actor, "email proven at sign-in")
+        self._vault.update(uow, subjects[0], values, _system(actor))
+        self._finish(
+            uow, self._row(uow, request_id), actor, "corrected", {"fields": sorted(values)}
+        )
+        return self._get(uow, request_id, timeline=True)
+
+    def of_email(self, uow: UnitOfWork, email: str) -> list[RequestView]:
+        """A requester's own requests (the privacy center lists them to the signed-in
+        customer), newest first."""
+        digest = self._vault.identity_digest("email", email)
+        return [_view(r) for r in repository.of_email(uow.conn, digest)]
+
+    def download_ready(self, uow: UnitOfWork, token: str) -> bool:
+        """Whether a download link still works (looking does not use it up: mail scanners
+        open links, so the page asks for a click before handing the file over)."""
+        found = repository.peek_download(uow.conn, token_digest(token))
+        return found is not None and found.expires_at > self._clock.now()
+
+    def download(self, uow: UnitOfWork, token: str) -> tuple[str, bytes]:
+        """Hand over an answer once: the package is deleted as it is read.
+
+        Returns:
+            The request id and the zip.
+
+        Raises:
+            DownloadUnavailable: used, expired or unknown (the same answer for each).
+        """
+        found = repository.take_download(uow.conn, token_digest(token))
+        if found is None or found.expires_at <= self._clock.now():
+            raise DownloadUnavailable()
+        zipped = package.open_sealed(token, found.request_id, found.sealed)
+        uow.record(
+            AuditEvent(
+                actor="requester",
+                role="requester",
+                action="request.download",
+                subject_id=found.subject_id,
+                detail=found.request_id,
+            )
+        )
+        return found.request_id, zipped
+
+    def purge(self, uow: UnitOfWork) -> dict[str, int]:
+        """Delete download packages, sign-in codes and sessions past their expiry."""
+        now = self._clock.now()
+        return {
+            "downloads": repository.drop_downloads(uow.conn, expired_before=now),
+            "challenges": repository.drop_challenges(uow.conn, expired_before=now),
+            "sessions": repository.drop_sessions(uow.conn, expired_before=now),
+        }
 
     def lift_restriction(self, uow: UnitOfWork, subject_id: str, actor: Actor) -> None:
         """End a restriction of processing (the customer is told before it is lifted,
@@ -362,15 +442,91 @@ class RightsDesk:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _start(self, uow: UnitOfWork, request_id: str, actor: Actor, note: str = "") -> None:
-        self._set(uow, request_id, Status.IN_PROGRESS, actor, note or "started")
+    def _receive(
+        self,
+        uow: UnitOfWork,
+        kind: RequestType,
+        email: str,
+        jurisdiction: str | None,
+        actor: Actor,
+    ) -> str:
+        digest = self._vault.identity_digest("email", email)
+        now = self._clock.now()
+        request_id = random_id("req")
+        limits = deadlines(regime_for(jurisdiction), now)
+        repository.insert_request(
+            uow.conn,
+            {
+                "id": request_id,
+                "type": kind.value,
+                "status": Status.RECEIVED.value,
+                "regime": limits.regime.value,
+                "jurisdiction": (jurisdiction or None) and jurisdiction[:8].upper(),
+                "email_digest": digest,
+                "email_sealed": self._sealer(request_id).seal("email", email.strip().encode()),
+                "received_at": now,
+                "due_on": limits.due,
+                "latest_extension": limits.latest_extension,
+                "acknowledge_by": limits.acknowledge_by,
+            },
+        )
+        return request_id
+
+    def _after_verification(
+        self, uow: UnitOfWork, request_id: str, actor: Actor, how: str, *, send_link: bool = True
+    ) -> bytes | None:
+        """The requester proved their email: find whose data it is, then wait for staff or
+        fulfil at once. Returns an access or portability answer when `send_link` is off."""
         row = self._row(uow, request_id)
-        if row.subject_id is None:
-            self._finish(uow, row, actor, "no data is held about this email", {"subject": None})
-            return
+        subjects = self._vault.identify(uow, "email", row.email_digest)
+        repository.update_request(
+            uow.conn,
+            request_id,
+            {
+                "status": Status.VERIFIED.value,
+                "verified_at": self._clock.now(),
+                "subject_id": subjects[0] if len(subjects) == 1 else None,
+            },
+        )
+        self._step(uow, request_id, Status.VERIFIED, actor, how)
+        self._notify_received(uow, request_id)
+        if len(subjects) > 1:
+            self._set(
+                uow,
+                request_id,
+                Status.IN_PROGRESS,
+                actor,
+                "several customers share this email: staff choose whose request it is",
+            )
+        elif RequestType(row.type) in self.needs_approval:
+            self._set(uow, request_id, Status.AWAITING_APPROVAL, actor, "waiting for staff")
+        else:
+            return self._start(uow, request_id, actor, send_link=send_link)
+        return None
+
+    def _start(
+        self,
+        uow: UnitOfWork,
+        request_id: str,
+        actor: Actor,
+        note: str = "",
+        *,
+        send_link: bool = True,
+    ) -> bytes | None:
+        self._set(uow, request_id, Status.IN_PROGRESS, actor, note or "started")
+        return self._fulfil(uow, self._row(uow, request_id), actor, send_link=send_link)
+
+    def _fulfil(
+        self, uow: UnitOfWork, row: RequestRow, actor: Actor, *, send_link: bool = True
+    ) -> bytes | None:
+        """Carry out a request in progress, in the vault and every connected system."""
         kind = RequestType(row.type)
+        if kind in (RequestType.ACCESS, RequestType.PORTABILITY):
+            return self._deliver(uow, row, actor, send_link=send_link)
         if kind is RequestType.ERASURE:
-            self._finish(uow, row, actor, "erased", self._erase(uow, row, actor))
+            self._erase_everywhere(uow, row, actor)
+        elif row.subject_id is None:
+            self._finish(uow, row, actor, "no data is held about this email", {"subject": None})
         elif kind is RequestType.OBJECTION:
             self._finish(uow, row, actor, "objection applied", self._object(uow, row, actor))
         elif kind is RequestType.RESTRICTION:
@@ -379,6 +535,89 @@ class RightsDesk:
             self._finish(
                 uow, row, actor, "processing restricted until lifted", {"allowed": sorted(allowed)}
             )
+        return None  # rectification: staff carry it out with the customer's new values
+
+    def _deliver(
+        self, uow: UnitOfWork, row: RequestRow, actor: Actor, *, send_link: bool
+    ) -> bytes | None:
+        """Gather the answer from the vault and every connected system; send a one-time
+        link to it (or return it, to a signed-in customer)."""
+        outcomes = self.connectors.collect(self._identities(uow, row, actor))
+        report = _report(outcomes)
+        if any(not o.ok for o in outcomes):
+            self._hold(uow, row, actor, report)
+            return None
+        try:
+            document = self._document(uow, row, actor) if row.subject_id else None
+        except SubjectError:  # erased meanwhile: nothing is held in the vault
+            document = None
+        if document is None:
+            document = {"request_id": row.id, "subject_id": row.subject_id, "data": {}}
+        document["systems"] = {o.name: o.data for o in outcomes}
+        zipped = package.build(document)
+        outcome: dict[str, Any] = {"fields": sorted(document["data"]), "systems": report}
+        if row.subject_id is None:
+            outcome["subject"] = None  # nothing held in the vault under this email
+        if not send_link:
+            self._finish(uow, row, actor, "answer handed over at the privacy center", outcome)
+            return zipped
+        token = bearer_token()
+        expires = self._clock.now() + timedelta(hours=self._download_hours)
+        repository.put_download(
+            uow.conn,
+            token_digest(token),
+            DownloadRow(row.id, row.subject_id, expires, package.seal(token, row.id, zipped)),
+        )
+        outcome["download_expires_at"] = expires.isoformat()
+        link = (f"{self._public_url}{DOWNLOAD_PATH}{token}", expires)
+        self._finish(uow, row, actor, "answer sent as a one-time download link", outcome, link)
+        return None
+
+    def _erase_everywhere(self, uow: UnitOfWork, row: RequestRow, actor: Actor) -> None:
+        """Connected systems first (their rows are found by the identity the vault still
+        holds), then the vault; a failure anywhere keeps the request open."""
+        outcomes = self.connectors.erase(self._identities(uow, row, actor))
+        report = _report(outcomes)
+        if any(not o.ok for o in outcomes):
+            self._hold(uow, row, actor, report)
+            return
+        if row.subject_id is None or self._vault.is_erased(uow, row.subject_id):
+            outcome: dict[str, Any] = {"subject": None, "systems": report}
+            self._finish(uow, row, actor, "no data is held in the vault", outcome)
+            return
+        outcome = self._erase(uow, row, actor)
+        outcome["systems"] = report
+        # Nothing of theirs stays reachable: pending downloads and open sessions go too.
+        repository.drop_downloads(uow.conn, subject_id=row.subject_id)
+        repository.drop_sessions(uow.conn, subject_id=row.subject_id)
+        self._finish(uow, row, actor, "erased", outcome)
+
+    def _identities(self, uow: UnitOfWork, row: RequestRow, actor: Actor) -> dict[str, str]:
+        """The values connected systems are matched on: the requester's proven email, and
+        the subject's other identity fields from the vault."""
+        wanted = self.connectors.identity_fields
+        if not wanted:
+            return {}
+        found: dict[str, str] = {}
+        if row.subject_id is not None and wanted - {"email"}:
+            try:
+                values = self._vault.export(uow, row.subject_id, actor, why=row.id, fields=wanted)
+            except SubjectError:
+                values = {}
+            found.update({f: str(v) for f, v in values.items() if v is not None})
+        email = self._email(row)
+        if "email" in wanted and email:
+            found["email"] = email
+        return found
+
+    def _hold(
+        self, uow: UnitOfWork, row: RequestRow, actor: Actor, report: list[dict[str, Any]]
+    ) -> None:
+        failed = ", ".join(r["name"] for r in report if not r["ok"])
+        repository.update_request(
+            uow.conn, row.id, {"outcome": json.dumps({"systems": report, "retry": True})}
+        )
+        self._step(uow, row.id, Status.IN_PROGRESS, actor, f"not done: {failed} failed; retrying")
 
     def _erase(self, uow: UnitOfWork, row: RequestRow, actor: Actor) -> dict[str, Any]:
         """Erase everything except what a legal obligation still needs, which is kept and
@@ -432,7 +671,7 @@ class RightsDesk:
         )
         return {"withdrawn": sorted(purposes), "erased": list(done.erased_fields)}
 
-    def _export(self, uow: UnitOfWork, row: RequestRow, actor: Actor) -> dict[str, Any]:
+    def _document(self, uow: UnitOfWork, row: RequestRow, actor: Actor) -> dict[str, Any]:
         assert row.subject_id is not None
         sid = row.subject_id
         data = self._vault.export(uow, sid, actor, why=row.id)
@@ -491,15 +730,22 @@ class RightsDesk:
                 )
             )
 
-    def _finish(
-        self, uow: UnitOfWork, row: RequestRow, actor: Actor, note: str, outcome: dict[str, Any]
+    def _finish(  # noqa: PLR0917 - the link is for access answers only
+        self,
+        uow: UnitOfWork,
+        row: RequestRow,
+        actor: Actor,
+        note: str,
+        outcome: dict[str, Any],
+        link: tuple[str, datetime] | None = None,
     ) -> None:
         email = self._email(row)
         self._close(uow, row, status=Status.COMPLETED, actor=actor, note=note, outcome=outcome)
         if email:
+            url, expires = link or (None, None)
             self._mailer.send(
                 messages.request_completed(
-                    self.datamap.controller, email, row.id, row.type, None, None
+                    self.datamap.controller, email, row.id, row.type, url, expires
                 )
             )
 
@@ -580,6 +826,19 @@ class RightsDesk:
         return mac(
             self._key, b"tutela.request-code\x00" + request_id.encode() + b"\x00" + code.encode()
         )
+
+
+def _outcome(row: RequestRow) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(row.outcome) if row.outcome else {}
+    return loaded
+
+
+def _report(outcomes: Sequence[ConnectorOutcome]) -> list[dict[str, Any]]:
+    """What each connected system did, for the request's outcome (no values)."""
+    return [
+        {"name": o.name, "ok": o.ok, "action": o.action, "rows": o.rows, "error": o.error}
+        for o in outcomes
+    ]
 
 
 def _system(actor: Actor) -> Actor:

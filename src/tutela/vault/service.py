@@ -6,7 +6,7 @@ denial is recorded with `record_always`, so it is audited even though the operat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -318,9 +318,18 @@ class Vault(Erasure):
         """Subjects whose searchable `field` has this digest (identity verification)."""
         return repository.find_by_index(uow.conn, field, digest)
 
-    def export(self, uow: UnitOfWork, subject_id: str, actor: Actor, *, why: str) -> Record:
-        """Every value the subject holds, unmasked: what the customer gets back under the
-        right of access or portability. The caller decides that the request is verified;
+    def export(
+        self,
+        uow: UnitOfWork,
+        subject_id: str,
+        actor: Actor,
+        *,
+        why: str,
+        fields: Collection[str] | None = None,
+    ) -> Record:
+        """Every value the subject holds (or those of `fields`), unmasked: what the customer
+        gets back under the right of access or portability, and the identities a request
+        is matched on in other systems. The caller decides that the request is verified;
         audited with `why` (the request id).
 
         Raises:
@@ -331,7 +340,11 @@ class Vault(Erasure):
             raise self._missing(uow, subject_id)
         dek = self._unwrap(found.key)
         sealed = record.open_verified(dek, found.sealed)
-        out: Record = {name: decode(dek.open(name, blob)) for name, blob in sorted(sealed.items())}
+        out: Record = {
+            name: decode(dek.open(name, blob))
+            for name, blob in sorted(sealed.items())
+            if fields is None or name in fields
+        }
         uow.record(
             AuditEvent(
                 actor=actor.id,

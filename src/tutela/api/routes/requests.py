@@ -1,10 +1,10 @@
 """Data-subject request endpoints: public intake and code verification (no key, a budget per
 client address), and the staff desk (`requests.manage`: list, show, approve, reject, extend,
-complete, export, lift a restriction)."""
+complete, retry, lift a restriction)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -172,15 +172,13 @@ async def complete_request(request_id: RequestId, body: NoteIn, caller: CallerDe
 
 
 @router.post(
-    "/requests/{request_id}:export",
-    response_model=dict[str, Any],
+    "/requests/{request_id}:retry",
+    response_model=RequestOut,
     responses=problems(*AUTHED, 404, 409, 502),
 )
-async def export_request(request_id: RequestId, caller: CallerDep) -> dict[str, Any]:
-    """The answer to an access or portability request in progress: every value with its
-    purposes, legal bases, recipients and retention, the consent and access history. Closes
-    the request."""
-    return await in_thread(caller.vault.requests.export, request_id, actor=caller.actor)
+async def retry_request(request_id: RequestId, caller: CallerDep) -> RequestOut:
+    """Run again a fulfilment a connected database failed (409 unless one is waiting)."""
+    return _out(await in_thread(caller.vault.requests.retry, request_id, actor=caller.actor))
 
 
 @router.post(

@@ -6,6 +6,7 @@ implementations, `random_id`, `new_secret`. The raw primitives are in `_hazmat`.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from tutela.core.crypto import _hazmat
@@ -41,6 +42,22 @@ def new_secret() -> bytes:
     return _hazmat.random_bytes(_hazmat.KEY_BYTES)
 
 
+def bearer_token() -> str:
+    """A 256-bit secret for a link or a session cookie, URL-safe base64 without padding."""
+    return secrets.token_urlsafe(_hazmat.KEY_BYTES)
+
+
+def token_digest(token: str) -> bytes:
+    """What is stored of a bearer token: its SHA-256 (the token is random, so no key is
+    needed, and a copy of the database opens nothing)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def token_key(token: str, purpose: str) -> bytes:
+    """A 256-bit key only the holder of `token` can derive (seals what a link delivers)."""
+    return mac(token.encode(), b"tutela.token-key\x00" + purpose.encode())
+
+
 KeyedMac = _hazmat.KeyedMac
 
 
@@ -57,6 +74,7 @@ __all__ = [
     "KeyProvider",
     "KeyedMac",
     "Signer",
+    "bearer_token",
     "dek_aad",
     "generate_key_text",
     "mac",
@@ -64,4 +82,6 @@ __all__ = [
     "random_digits",
     "random_id",
     "signature_valid",
+    "token_digest",
+    "token_key",
 ]
