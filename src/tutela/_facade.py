@@ -124,6 +124,11 @@ class Tutela(Administration):
                 )
                 portal_key = vault_keys.ensure_system_key(uow.conn, self.keys, "portal", new_secret)
         except BaseException:
+            # Nothing of a refused open stays held: the audit head, the write lock, the engine.
+            if hasattr(self, "audit"):
+                self.audit.close()
+            if self._write_lock is not None:
+                self._write_lock.close()
             self.engine.dispose()
             raise
         self._checkpointer.start()

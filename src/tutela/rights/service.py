@@ -577,7 +577,7 @@ class RightsDesk:
         """Connected systems first (their rows are found by the identity the vault still
         holds), then the vault; a failure anywhere keeps the request open."""
         outcomes = self.connectors.erase(self._identities(uow, row, actor))
-        report = _report(outcomes)
+        report = _report(outcomes, earlier=_outcome(row).get("systems", []))
         if any(not o.ok for o in outcomes):
             self._hold(uow, row, actor, report)
             return
@@ -833,10 +833,20 @@ def _outcome(row: RequestRow) -> dict[str, Any]:
     return loaded
 
 
-def _report(outcomes: Sequence[ConnectorOutcome]) -> list[dict[str, Any]]:
-    """What each connected system did, for the request's outcome (no values)."""
+def _report(
+    outcomes: Sequence[ConnectorOutcome], *, earlier: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """What each connected system did, for the request's outcome (no values). `earlier`:
+    the report of a failed attempt, whose erased rows still count once the retry succeeds."""
+    before = {r["name"]: r["rows"] for r in earlier if r.get("ok")}
     return [
-        {"name": o.name, "ok": o.ok, "action": o.action, "rows": o.rows, "error": o.error}
+        {
+            "name": o.name,
+            "ok": o.ok,
+            "action": o.action,
+            "rows": o.rows + before.get(o.name, 0),
+            "error": o.error,
+        }
         for o in outcomes
     ]
 
