@@ -38,7 +38,8 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── RequestTypeUnknown
     │   ├── ReasonRequired
     │   ├── VerificationFailed          (wrong or expired code, or locked)
-    │   └── DownloadUnavailable         (a one-time link used, expired or unknown)
+    │   ├── DownloadUnavailable         (a one-time link used, expired or unknown)
+    │   └── SessionEnded                (privacy-center or admin session no longer valid)
     ├── ConsentError
     │   ├── PurposeNotWithdrawable      (the purpose's basis is not the customer's choice)
     │   └── ConsentRequestInvalid
@@ -46,11 +47,18 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── DecryptionFailed            (one opaque error for every way opening fails)
     │   ├── KeyFileInsecure
     │   ├── KeyMismatch
-    │   └── KeyVersionInUse
+    │   ├── KeyVersionInUse
+    │   └── EscrowFailed                (key shares: too few, from different sets, or malformed)
     ├── StorageError
     │   ├── SchemaOutdated
     │   └── AuditChainBroken            (raised by callers that require a valid chain)
     ├── MailNotSent                     (names the server and the failure, never the recipient)
+    ├── BackupError                     (names the backup and the part; never a value)
+    │   ├── BackupNotFound
+    │   ├── BackupDamaged               (header, chunk N, manifest or trailer; or truncated)
+    │   ├── BackupKeyMissing            (names the key a backup or its data needs)
+    │   ├── BackupTargetNotEmpty        (a restore would overwrite data: --force)
+    │   └── BackupFailed                (a backup could not be taken or written)
     └── ConnectorError                  (a business database; names the connector, never a value)
         ├── ConnectorMisconfigured      (table or column missing, or unfit for the erase action)
         ├── ConnectorUnreachable        (cannot connect: down, refused, timed out, no such file)
@@ -387,6 +395,14 @@ class VerificationFailed(RightsError):
         super().__init__(f"request '{request_id}': verification {outcome}")
 
 
+class SessionEnded(RightsError):
+    """A privacy-center or admin session that expired, was signed out or ended by an
+    erasure: sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__("the session has ended: sign in again")
+
+
 class DownloadUnavailable(RightsError):
     """A download link that was used, has expired, or never existed (they look the same)."""
 
@@ -420,6 +436,10 @@ class KeyVersionInUse(CryptoError):
     """A key version cannot be retired while data keys are still wrapped under it."""
 
 
+class EscrowFailed(CryptoError):
+    """Key shares could not rebuild a key: too few, from different sets, or malformed."""
+
+
 # -- storage -------------------------------------------------------------------------------
 
 
@@ -441,6 +461,36 @@ class AuditChainBroken(StorageError):
 class MailNotSent(TutelaError):
     """An email could not be handed to the mail server. The message names the server and the
     kind of failure, never the recipient address or anything of the message's content."""
+
+
+# -- backups -------------------------------------------------------------------------------
+
+
+class BackupError(TutelaError):
+    """A backup could not be taken, read or restored; the message names the backup file and
+    the part (header, chunk, manifest), never a value it holds."""
+
+
+class BackupNotFound(BackupError):
+    """No backup of that name in the backup store."""
+
+
+class BackupDamaged(BackupError):
+    """A backup failed its checks: a chunk does not authenticate, the file is truncated, or
+    the manifest does not match what was read. The message names the first problem."""
+
+
+class BackupKeyMissing(BackupError):
+    """The keyring lacks a key the backup needs: the one that wraps the backup key, or a
+    version its data keys are wrapped under (retired, or another home's keyring)."""
+
+
+class BackupTargetNotEmpty(BackupError):
+    """A restore would overwrite a database that holds data; `--force` allows it."""
+
+
+class BackupFailed(BackupError):
+    """A backup could not be taken or written (the store, the database or the disk)."""
 
 
 # -- connectors ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from tutela.api.auth import KeyRateLimiter, RateLimited
 from tutela.api.middleware import BodyLimit, RequestContext
 from tutela.api.routes import admin, consents, health, privacy, requests, subjects, widget
 from tutela.config import Settings
+from tutela.web import admin_pages, privacy_center
 
 
 def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
@@ -59,6 +60,9 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
         privacy.router,
     ):
         app.include_router(router)
+    # Pages for people (HTML forms), not part of the JSON API's contract.
+    for pages in (privacy_center.router, admin_pages.router):
+        app.include_router(pages, include_in_schema=False)
 
     app.add_exception_handler(errors.TutelaError, problems.tutela_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)

@@ -33,6 +33,7 @@ STATUS: tuple[tuple[type[errors.TutelaError], int], ...] = (
     (errors.RequestStateInvalid, 409),
     (errors.VerificationFailed, 422),
     (errors.DownloadUnavailable, 410),
+    (errors.SessionEnded, 401),
     (errors.RightsError, 422),
     (errors.ValidationFailed, 422),
     (errors.FieldNotInDataMap, 422),

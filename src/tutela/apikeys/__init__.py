@@ -5,8 +5,17 @@ from tutela.apikeys.service import (
     AuthCache,
     authenticate,
     create,
+    is_active,
     list_keys,
     revoke,
 )
 
-__all__ = ["ApiKeyInfo", "AuthCache", "authenticate", "create", "list_keys", "revoke"]
+__all__ = [
+    "ApiKeyInfo",
+    "AuthCache",
+    "authenticate",
+    "create",
+    "is_active",
+    "list_keys",
+    "revoke",
+]

@@ -105,6 +105,13 @@ def create(
     return _info(row), f"tk_{key_id.removeprefix('key_')}_{secret}"
 
 
+def is_active(conn: Connection, key_id: str, now: datetime) -> bool:
+    """Whether the key exists and is neither revoked nor expired (sessions opened with it
+    end when it does)."""
+    row = repository.get(conn, key_id)
+    return row is not None and _info(row).status(now) == "active"
+
+
 def list_keys(conn: Connection) -> list[ApiKeyInfo]:
     return [_info(row) for row in repository.all_keys(conn)]
 

@@ -125,6 +125,11 @@ def _try_it(home: Path, port: int, subject: str, other: str, email: str) -> str:
         f"  open {base}/privacy/notice for the generated privacy notice\n"
         f'  embed the consent widget: <script src="{base}/consent.js" '
         f'data-key="{collector_key}" async></script>\n'
+        f"  open {base}/privacy/ and sign in as {email} (the code is emailed to "
+        f"{home / 'outbox'}): see, download, correct and delete the data, manage consents, "
+        "see who accessed it\n"
+        f"  open {base}/admin/ and sign in with the admin key: the request queue and its "
+        "deadlines\n"
         f"  open {base}/docs for the interactive API docs",
         soft_wrap=True,
     )
@@ -147,14 +152,23 @@ def demo(
     """Seed fake customers and show reads, masking, denials, search, erasure and audit."""
     _fresh_home(home)
     outbox = home.resolve() / "outbox"
+    public_url = f"http://127.0.0.1:{port}"
     tutela = Tutela.init(
-        settings=Settings.load(home, database_url=None, mail_outbox_dir=outbox, smtp_host=None)
+        settings=Settings.load(
+            home,
+            database_url=None,
+            mail_outbox_dir=outbox,
+            smtp_host=None,
+            public_url=public_url,
+        )
     )
     (home / MARKER).write_text("created by 'tutela demo'; safe to delete\n")
     with (home / "tutela.toml").open("a", encoding="utf-8") as config:
         config.write(
             f"# The demo writes its emails here instead of sending them.\n"
             f"mail_outbox_dir = {json.dumps(str(outbox))}\n"
+            f"# Links in emails point at the demo server.\n"
+            f"public_url = {json.dumps(public_url)}\n"
         )
     with tutela:
         stdout.print(

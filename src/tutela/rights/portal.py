@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tutela import apikeys
 from tutela.actor import Actor
 from tutela.clock import Clock
 from tutela.consent.service import ConsentLedger
@@ -23,7 +24,7 @@ from tutela.core.audit import AuditEvent, AuditLog
 from tutela.core.crypto import DataKey, bearer_token, mac, random_digits, random_id, token_digest
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DATA_SUBJECT_ROLE, LegalBasis
-from tutela.errors import SubjectError
+from tutela.errors import SessionEnded, SubjectError
 from tutela.outreach import messages
 from tutela.outreach.mailer import Mailer
 from tutela.rights import repository
@@ -94,20 +95,24 @@ class Choice:
 
 
 _ACTIONS = {
+    "subject.add": "recorded",
     "subject.read": "read",
-    "subject.read_many": "read",
     "subject.find": "looked up",
-    "subject.create": "recorded",
-    "subject.import": "recorded",
     "subject.update": "changed",
     "subject.export": "copied for you",
     "subject.erase": "erased",
     "subject.erase_fields": "erased",
     "subject.restrict": "restricted",
+    "subject.unrestrict": "lifted the restriction",
+    "consent.grant": "recorded your consent",
+    "consent.withdraw": "recorded your withdrawal or objection",
     "consent.record": "recorded your consent choice",
     "consent.status": "checked your consent choices",
     "consent.history": "checked your consent history",
+    "consent.receipts": "checked your consent receipts",
+    "portal.sign_in": "signed in to the privacy center",
     "request.download": "downloaded (your answer)",
+    "retention.sweep": "erased what was kept too long",
 }
 
 
@@ -255,7 +260,9 @@ class Portal:
         now = self._clock.now()
         if row is None or row.kind != kind:
             return None
-        if now >= row.expires_at or now - row.seen_at > self._idle:
+        ended = now >= row.expires_at or now - row.seen_at > self._idle
+        if ended or (row.kind == STAFF and not apikeys.is_active(uow.conn, row.actor_id, now)):
+            # A staff session lives no longer than the API key it was opened with.
             repository.drop_sessions(uow.conn, token_digest=digest)
             return None
         if now - row.seen_at > timedelta(minutes=1):  # not a write on every page
@@ -283,7 +290,9 @@ class Portal:
         return mac(self._key, b"tutela.csrf\x00" + token.encode()).hex()
 
     def csrf_valid(self, session: Session, presented: str | None) -> bool:
-        return bool(presented) and hmac.compare_digest(session.csrf, presented or "")
+        if not presented:
+            return False
+        return hmac.compare_digest(session.csrf.encode(), presented.encode("utf-8", "replace"))
 
     # -- the customer's own data -------------------------------------------------------------
 
@@ -375,18 +384,40 @@ class Portal:
         self, uow: UnitOfWork, session: Session, request_type: RequestType
     ) -> tuple[RequestView, bytes | None]:
         """A request from the signed-in customer (their email is proven)."""
-        assert session.email is not None
-        return self.desk.submit_verified(uow, request_type.value, session.email, session.actor)
+        return self.desk.submit_verified(
+            uow, request_type.value, self._email_now(uow, session), session.actor
+        )
 
     def correct(self, uow: UnitOfWork, session: Session, values: dict[str, Any]) -> RequestView:
-        assert session.email is not None
-        return self.desk.rectify(uow, session.email, values, session.actor)
+        """Rectify the customer's data; a new email also becomes the session's, so their
+        next requests in this session are made (and answered) under it."""
+        done = self.desk.rectify(uow, self._email_now(uow, session), values, session.actor)
+        new_email = values.get("email")
+        if isinstance(new_email, str) and new_email.strip():
+            email = new_email.strip()
+            repository.update_session(
+                uow.conn,
+                token_digest(session.token),
+                {
+                    "email_digest": self._vault.identity_digest("email", email),
+                    "email_sealed": self._session_sealer(session.token).seal(
+                        "email", email.encode()
+                    ),
+                },
+            )
+        return done
 
     def my_requests(self, uow: UnitOfWork, session: Session) -> list[RequestView]:
-        assert session.email is not None
-        return self.desk.of_email(uow, session.email)
+        return self.desk.of_requester(uow, self._email_now(uow, session), session.subject_id)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _email_now(self, uow: UnitOfWork, session: Session) -> str:
+        """The session's email as stored now (a correction in this session changes it)."""
+        row = repository.session(uow.conn, token_digest(session.token))
+        if row is None or row.email_sealed is None:
+            raise SessionEnded()
+        return self._session_sealer(session.token).open("email", row.email_sealed).decode()
 
     def _sealer(self, challenge_id: str) -> DataKey:
         return DataKey(challenge_id, 1, self._key)

@@ -166,14 +166,15 @@ def completed_of(conn: Connection, subject_id: str, request_type: str) -> bool:
     return conn.execute(query.limit(1)).first() is not None
 
 
-def of_email(conn: Connection, email_digest: bytes, *, limit: int = 200) -> list[RequestRow]:
-    """A requester's own requests, newest first (the privacy center's "my requests")."""
-    query = (
-        select(_request)
-        .where(_request.c.email_digest == email_digest)
-        .order_by(_request.c.received_at.desc())
-        .limit(limit)
-    )
+def of_requester(
+    conn: Connection, email_digest: bytes, subject_id: str | None, *, limit: int = 200
+) -> list[RequestRow]:
+    """A requester's own requests, newest first (the privacy center's "my requests"): made
+    from their email, or about them as a customer (after they changed their email)."""
+    mine = _request.c.email_digest == email_digest
+    if subject_id is not None:
+        mine = mine | (_request.c.subject_id == subject_id)
+    query = select(_request).where(mine).order_by(_request.c.received_at.desc()).limit(limit)
     return [_request_row(r) for r in conn.execute(query)]
 
 
@@ -247,7 +248,7 @@ class ChallengeRow:
 
 
 def put_challenge(conn: Connection, values: Mapping[str, Any]) -> None:
-    conn.execute(insert(_challenge).values(dict(values), attempts=0, locked=False))
+    conn.execute(insert(_challenge).values({**values, "attempts": 0, "locked": False}))
 
 
 def challenge(conn: Connection, challenge_id: str) -> ChallengeRow | None:
@@ -324,6 +325,11 @@ def session(conn: Connection, token_digest: bytes) -> SessionRow | None:
         _aware(m["seen_at"]),
         _aware(m["expires_at"]),
     )
+
+
+def update_session(conn: Connection, token_digest: bytes, values: Mapping[str, Any]) -> None:
+    query = update(_session).where(_session.c.token_digest == token_digest)
+    conn.execute(query.values(dict(values)))
 
 
 def touch_session(conn: Connection, token_digest: bytes, seen_at: datetime) -> None:

@@ -369,11 +369,13 @@ class RightsDesk:
         )
         return self._get(uow, request_id, timeline=True)
 
-    def of_email(self, uow: UnitOfWork, email: str) -> list[RequestView]:
+    def of_requester(
+        self, uow: UnitOfWork, email: str, subject_id: str | None
+    ) -> list[RequestView]:
         """A requester's own requests (the privacy center lists them to the signed-in
-        customer), newest first."""
+        customer): from their email, or about them as a customer; newest first."""
         digest = self._vault.identity_digest("email", email)
-        return [_view(r) for r in repository.of_email(uow.conn, digest)]
+        return [_view(r) for r in repository.of_requester(uow.conn, digest, subject_id)]
 
     def download_ready(self, uow: UnitOfWork, token: str) -> bool:
         """Whether a download link still works (looking does not use it up: mail scanners
