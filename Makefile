@@ -28,11 +28,13 @@ pytest: $(VENV)/.dev-installed
 	scripts/ensure-chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.bench-installed
 	scripts/ensure-postgres
 	$(BIN)/python bench/vault_throughput.py $(BENCH_ARGS)
 	$(BIN)/python bench/http_load.py $(BENCH_ARGS)
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
+	$(BIN)/python bench/deid_tables.py $(BENCH_ARGS)
+	$(BIN)/python bench/deid_quality.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
@@ -47,6 +49,10 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[dev,bench]'
+	touch $@ $(VENV)/.dev-installed $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) tutela-demo .pytest_cache .mypy_cache .ruff_cache

@@ -101,6 +101,12 @@ EXPECTED: dict[tuple[str, str], Expect] = {
     # the public intake: no key, the audit names the `public` actor
     ("POST", "/v1/public/requests"): Expect(None, 202, "request.received"),
     ("POST", "/v1/public/requests/{request_id}:verify"): Expect(None, 200, "request.verified"),
+    # de-identification (deid.use: support and admin): the matrix sends no body, so an
+    # allowed call ends in 422; a use is not audited, a refusal is
+    ("POST", "/v1/deid:analyze"): Expect(
+        frozenset({"support", "admin"}), 422, None, "deid.analyze"
+    ),
+    ("POST", "/v1/deid:redact"): Expect(frozenset({"support", "admin"}), 422, None, "deid.redact"),
     ("GET", "/privacy/notice"): Expect(None, 200, None),
     ("GET", "/healthz"): Expect(None, 200, None),
     ("GET", "/readyz"): Expect(None, 200, None),

@@ -17,7 +17,7 @@ from tutela._facade import Tutela
 from tutela.api import docs, problems
 from tutela.api.auth import KeyRateLimiter, RateLimited
 from tutela.api.middleware import BodyLimit, RequestContext
-from tutela.api.routes import admin, consents, health, privacy, requests, subjects, widget
+from tutela.api.routes import admin, consents, deid, health, privacy, requests, subjects, widget
 from tutela.config import Settings
 from tutela.web import admin_pages, privacy_center
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
         health.router,
         widget.router,
         privacy.router,
+        deid.router,
     ):
         app.include_router(router)
     # Pages for people (HTML forms), not part of the JSON API's contract.

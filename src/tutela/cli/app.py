@@ -12,7 +12,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tutela import __version__, errors
 from tutela._facade import Tutela
-from tutela.cli import apikey, audit, connectors, consent, datamap, keys, requests, subject
+from tutela.cli import (
+    apikey,
+    audit,
+    connectors,
+    consent,
+    datamap,
+    deid,
+    keys,
+    requests,
+    subject,
+)
 from tutela.cli._common import (
     HomeOption,
     JsonOption,
@@ -22,6 +32,7 @@ from tutela.cli._common import (
     settings_for,
     stdout,
 )
+from tutela.cli.deid_tables import redact_table, scan_table
 from tutela.cli.demo import demo
 from tutela.cli.jobs import sweep, worker
 from tutela.cli.serve import serve
@@ -42,12 +53,18 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(deid.key_app, name="deid-key")
 app.command()(demo)
 app.command()(serve)
 app.command()(sweep)
 app.command()(worker)
 app.command()(notice)
 app.command()(ropa)
+app.command()(deid.scan)
+app.command()(deid.redact)
+app.command()(deid.reveal)
+app.command("scan-table")(scan_table)
+app.command("redact-table")(redact_table)
 
 
 def _version(value: bool) -> None:

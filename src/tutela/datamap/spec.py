@@ -81,6 +81,7 @@ class Permission(StrEnum):
     CONSENTS_COLLECT = "consents.collect"
     AUDIT_READ = "audit.read"
     KEYS_MANAGE = "keys.manage"  # API keys and key-encryption-key rotation
+    DEID_USE = "deid.use"  # find and de-identify personal data in texts sent to the API
 
 
 ADMIN_ROLE = "admin"

@@ -1,8 +1,10 @@
-"""HAZARDOUS MATERIALS: raw AES-256-GCM and HMAC with caller-chosen nonces and labels.
+"""HAZARDOUS MATERIALS: raw AES-256-GCM, AES-SIV, HKDF and HMAC with caller-chosen nonces
+and labels.
 
 Misuse (a repeated nonce, a missing associated-data binding) silently breaks confidentiality.
 Use `tutela.core.crypto.envelope` instead: it draws nonces itself and binds subject, field and
-key version. This module exists so the envelope format has one definition that known-answer
+key version (and `tutela.core.crypto.deterministic` for de-identification tokens). This
+module exists so the envelope format has one definition that known-answer
 tests can pin with fixed nonces.
 """
 
@@ -13,7 +15,9 @@ import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tutela.errors import DecryptionFailed
 
@@ -68,3 +72,38 @@ class KeyedMac:
         state = self._prepared.copy()
         state.update(message)
         return state.digest()
+
+
+# -- de-identification: deterministic encryption and key derivation -------------------------
+# AES-SIV is deterministic by design (equal plaintexts under one key give equal ciphertexts),
+# which is what lets an encrypted column still be joined on; it must never be used where that
+# equality itself is a secret. Use `tutela.core.crypto.deterministic` instead of these.
+
+SIV_KEY_BYTES = 64  # AES-256-SIV: two AES-256 keys
+
+
+def siv(key: bytes) -> AESSIV:
+    """An AES-256-SIV instance (RFC 5297)."""
+    if len(key) != SIV_KEY_BYTES:
+        raise ValueError("AES-256-SIV needs a 64-byte key")
+    return AESSIV(key)
+
+
+def siv_seal(cipher: AESSIV, plaintext: bytes, aad: bytes) -> bytes:
+    """`tag || ciphertext`; deterministic: the same plaintext and aad give the same output."""
+    return cipher.encrypt(plaintext, [aad])
+
+
+def siv_open(cipher: AESSIV, blob: bytes, aad: bytes) -> bytes:
+    """Inverse of `siv_seal`; every failure is the same `DecryptionFailed`."""
+    if len(blob) <= TAG_BYTES:
+        raise DecryptionFailed()
+    try:
+        return cipher.decrypt(blob, [aad])
+    except (InvalidTag, ValueError, OverflowError):
+        raise DecryptionFailed() from None
+
+
+def hkdf_sha256(key: bytes, info: bytes, length: int) -> bytes:
+    """HKDF-SHA256 (RFC 5869) without salt: independent subkeys of one high-entropy key."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(key)

@@ -1,0 +1,1 @@
+"""One recognizer per module; each registers itself with `tutela.deid.registry.register`."""

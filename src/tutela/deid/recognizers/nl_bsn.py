@@ -1,0 +1,36 @@
+"""NL_BSN: Dutch citizen service numbers (burgerservicenummer), nine digits passing the
+11-test (`stdnum.nl.bsn`). Nine digits are common, so only context lifts a BSN over the
+threshold."""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.nl import bsn
+
+from tutela.deid.recognizer import Pattern, PatternRecognizer
+from tutela.deid.recognizers._guards import after_reference
+from tutela.deid.registry import register
+
+_EDGE_BEFORE = r"(?<![\w./-])(?<!\d )"
+_EDGE_AFTER = r"(?![\w-])(?![ .]\d)"
+
+
+@register
+class NlBsnRecognizer(PatternRecognizer):
+    name = "nl_bsn"
+    entity = "NL_BSN"
+    context = ("bsn", "burgerservicenummer", "sofinummer", "citizen")  # citizen service number
+    patterns = (
+        Pattern("plain", _EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER, 0.3),
+        Pattern("dotted", _EDGE_BEFORE + r"\d{4}\.\d{2}\.\d{3}" + _EDGE_AFTER, 0.3),
+        Pattern("spaced", _EDGE_BEFORE + r"\d{3} \d{3} \d{3}" + _EDGE_AFTER, 0.3),
+    )
+
+    def validate(self, candidate: str) -> bool:
+        return bsn.is_valid(candidate) and len(set(re.sub(r"\D", "", candidate))) > 1
+
+    def span(self, match: re.Match[str]) -> tuple[int, int]:
+        if after_reference(match.string, match.start()):
+            return (0, 0)  # an empty span drops the match
+        return match.span()
