@@ -685,3 +685,10 @@ def test_a_finding_never_holds_the_value() -> None:
     for finding in findings:
         dumped = repr(finding) + repr(finding.as_dict())
         assert not any(v in dumped for v in values)
+
+
+def test_a_phone_number_in_brackets_leaves_the_closing_bracket_out() -> None:
+    text = "Call (jane@example.com, +44 20 7946 0958) today, or (020) 7946 0018."
+    found = [(f.entity_type, text[f.start : f.end]) for f in Analyzer().analyze(text)]
+    assert ("PHONE_NUMBER", "+44 20 7946 0958") in found
+    assert ("PHONE_NUMBER", "(020) 7946 0018") in found

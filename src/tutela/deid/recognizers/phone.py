@@ -237,11 +237,18 @@ class _Shape:
 
 
 def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without an opening bracket that closes nowhere in it ("[1690246")."""
+    """The span without an opening bracket that closes nowhere in it ("[1690246"), nor a
+    closing one that opens nowhere in it ("+44 20 7946 0958)" inside brackets)."""
     while (
         start < end and text[start] in "([" and ")]"["([".index(text[start])] not in text[start:end]
     ):
         start += 1
+    while (
+        start < end
+        and text[end - 1] in ")]"
+        and "(["[")]".index(text[end - 1])] not in text[start : end - 1]
+    ):
+        end -= 1
     return start, end
 
 
