@@ -35,6 +35,8 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/rights.py $(BENCH_ARGS)
 	$(BIN)/python bench/deid_tables.py $(BENCH_ARGS)
 	$(BIN)/python bench/deid_quality.py $(BENCH_ARGS)
+	$(BIN)/python bench/backup.py $(BENCH_ARGS)
+	$(BIN)/python bench/anonymize.py $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
@@ -52,6 +54,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.bench-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[dev,bench]'
+	$(PIP) install --no-deps 'anjana>=1.2' 'pycanon>=1.3'
 	touch $@ $(VENV)/.dev-installed $(VENV)/.installed
 
 clean:

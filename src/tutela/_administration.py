@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,6 +32,12 @@ SDK = "sdk"
 Progress = Callable[[int, int], None]
 
 
+class _RetirementCheck(Protocol):
+    """What retirement asks of the backups: whether a retained backup needs the version."""
+
+    def require_retirable(self, version: int) -> None: ...
+
+
 class Administration:
     """Keys, audit and API keys, for `Tutela`."""
 
@@ -41,6 +47,8 @@ class Administration:
     engine: Engine
     audit: AuditLog
     _auth_cache: apikeys.AuthCache
+
+    backups: _RetirementCheck
 
     if TYPE_CHECKING:  # defined by Tutela
 
@@ -80,8 +88,11 @@ class Administration:
         return report
 
     def retire_key(self, version: int, *, actor: Actor | None = None) -> None:
-        """Forget an old KEK version once nothing is wrapped under it."""
+        """Forget an old KEK version once nothing is wrapped under it and no retained backup
+        needs it (`KeyVersionInUse` otherwise). Backups that still need it become unreadable,
+        by design: `backup list` says so."""
         who = actor or Actor(SDK, "admin")
+        self.backups.require_retirable(version)
         with self.unit_of_work() as uow:
             require(uow, self.datamap, who, Permission.KEYS_MANAGE, "keys.retire")
             vault_keys.retire(uow.conn, self.keys, version)

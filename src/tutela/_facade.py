@@ -11,10 +11,14 @@ from typing import Any, TypeVar
 
 from tutela import apikeys
 from tutela._administration import Administration
+from tutela._backups import Backups
 from tutela._consents import Consents
 from tutela._portal import PrivacyCenter
 from tutela._requests import Requests
+from tutela._sharing import Sharing
 from tutela.actor import Actor
+from tutela.backup import LedgerFile, RestoreReport
+from tutela.backup.ledger import mirror as mirror_erasures
 from tutela.clock import Clock, SystemClock
 from tutela.config import Settings
 from tutela.connectors import Connectors
@@ -32,6 +36,7 @@ from tutela.datamap import (
     DataMap,
     apply_datamap,
 )
+from tutela.dp import BudgetLedger, PrivateStatistics
 from tutela.errors import (
     ConfigError,
     HomeNotFound,
@@ -44,6 +49,7 @@ from tutela.retention import sweep as retention
 from tutela.retention.sweep import SweepReport
 from tutela.rights.portal import Portal
 from tutela.rights.service import RequestType, RightsDesk
+from tutela.sharing import SharingDesk
 from tutela.transparency.notice import Notice, require_language
 from tutela.transparency.ropa import Ropa, build_ropa
 from tutela.transparency.service import (
@@ -69,6 +75,8 @@ class Tutela(Administration):
     or call `close()`.
     """
 
+    backups: Backups
+
     def __init__(
         self,
         settings: Settings,
@@ -92,6 +100,10 @@ class Tutela(Administration):
         )
         self._checkpointer = WalCheckpointer(self.engine)
         self._write_lock = write_lock_for(self.engine)
+        # Every committed erasure is copied to the ledger file outside the database too.
+        self._after_commit = mirror_erasures(
+            self.engine, LedgerFile(settings.resolved_erasure_ledger_file)
+        )
         self._auth_cache = apikeys.AuthCache(ttl=settings.api_key_cache_seconds)
         try:
             if check_schema and not migrations.is_current(self.engine):
@@ -172,6 +184,15 @@ class Tutela(Administration):
             download_hours=settings.download_hours,
         )
         self.requests = Requests(desk, self.unit_of_work)
+        self.backups = Backups(
+            settings,
+            self.keys,
+            self.clock,
+            engine=self.engine,
+            unit_of_work=self.unit_of_work,
+            datamap_version=lambda: self.applied.version,
+            mailer=self.mailer,
+        )
         self.portal = PrivacyCenter(
             Portal(
                 desk,
@@ -186,6 +207,18 @@ class Tutela(Administration):
             ),
             self.unit_of_work,
         )
+        self.sharing = Sharing(
+            SharingDesk(
+                self.applied.datamap,
+                self.vault,
+                home=settings.home,
+                clock=self.clock,
+                datamap_version=lambda: self.applied.version,
+                page_size=settings.import_batch_size,
+            ),
+            self.unit_of_work,
+        )
+        self.dp = PrivateStatistics(BudgetLedger(self.clock), self.unit_of_work)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -246,7 +279,9 @@ class Tutela(Administration):
 
     def unit_of_work(self) -> UnitOfWork:
         """A transaction with its audit events; for code that combines several calls."""
-        return UnitOfWork(self.engine, self.audit, write_lock=self._write_lock)
+        return UnitOfWork(
+            self.engine, self.audit, write_lock=self._write_lock, on_commit=self._after_commit
+        )
 
     @property
     def inline_io(self) -> bool:
@@ -396,6 +431,23 @@ class Tutela(Administration):
         """Run `work` unless another process runs `job` now: (ran, result)."""
         with job_lock(self.engine, job) as held:
             return (True, work()) if held else (False, None)
+
+    @staticmethod
+    def restore_backup(
+        settings: Settings,
+        backup: str | None = None,
+        *,
+        to: str | None = None,
+        force: bool = False,
+        progress: Progress | None = None,
+        key_provider: KeyProvider | None = None,
+        actor: Actor | None = None,
+    ) -> RestoreReport:
+        """Restore a backup (a name in the backup store, a path, or None for the newest) into
+        the home's database or `to`, with the erasure ledger replayed. The home must not be
+        open: its database is replaced. See `Backups.restore`."""
+        backups = Backups.from_settings(settings, key_provider=key_provider)
+        return backups.restore(backup, to=to, force=force, progress=progress, actor=actor)
 
     @staticmethod
     def migrate(settings: Settings) -> list[str]:

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tutela.connectors.settings import ConnectorList
@@ -25,6 +33,8 @@ DATAMAP_FILE = "datamap.yaml"
 KEY_FILE = "keys.json"
 DATABASE_FILE = "tutela.db"
 AUDIT_HEAD_FILE = "audit.head"
+BACKUP_DIR = "backups"
+ERASURE_LEDGER_FILE = "erasure-ledger.jsonl"
 
 
 def default_home(environ: Mapping[str, str]) -> Path:
@@ -46,6 +56,36 @@ RequestKind = Literal[
 
 def _approval_default() -> list[RequestKind]:
     return ["erasure"]
+
+
+class BackupKeep(BaseModel):
+    """How many backups `tutela backup prune` keeps: the newest of each of the last `daily`
+    days, `weekly` ISO weeks and `monthly` months (a backup may count for several)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    daily: int = Field(default=7, ge=0, le=3_650)
+    weekly: int = Field(default=4, ge=0, le=520)
+    monthly: int = Field(default=6, ge=0, le=1_200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        """Also '7 daily, 4 weekly, 6 monthly', 'daily=7,weekly=4' or a JSON object."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("{"):
+            return json.loads(text)
+        parsed: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            left, sep, right = part.partition("=")
+            words = [left.strip(), right.strip()] if sep else part.split()
+            if len(words) != 2:
+                raise ValueError("write it as '7 daily, 4 weekly, 6 monthly'")
+            count, name = (words[1], words[0]) if sep else (words[0], words[1])
+            parsed[name] = count
+        return parsed
 
 
 class Settings(BaseSettings):
@@ -146,6 +186,28 @@ class Settings(BaseSettings):
         description="The business's other SQL databases that access and erasure requests "
         "reach ([[connectors]] tables; a JSON list in TUTELA_CONNECTORS).",
     )
+    backup_dir: Path | None = Field(
+        default=None,
+        description="Where backups are written (default: 'backups' in the home); best on "
+        "another disk or machine.",
+    )
+    backup_keep: BackupKeep = Field(
+        default_factory=BackupKeep,
+        description="Backups `tutela backup prune` keeps, e.g. '7 daily, 4 weekly, 6 monthly'.",
+    )
+    backup_interval_hours: float = Field(
+        default=24, gt=0, le=24 * 31, description="How often the worker takes a backup."
+    )
+    backup_alert_to: str | None = Field(
+        default=None,
+        description="Email address told when a scheduled backup fails (besides the audit log "
+        "and the alert file `tutela backup list` shows).",
+    )
+    erasure_ledger_file: Path | None = Field(
+        default=None,
+        description="The erasure ledger kept outside the database, replayed after every "
+        "restore (default: 'erasure-ledger.jsonl' in the home; best beside the backups).",
+    )
 
     @field_validator("cors_origins", "requests_need_approval", mode="before")
     @classmethod
@@ -239,3 +301,13 @@ class Settings(BaseSettings):
     @property
     def audit_head_file(self) -> Path:
         return self.home / AUDIT_HEAD_FILE
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir if self.backup_dir is not None else self.home / BACKUP_DIR
+
+    @property
+    def resolved_erasure_ledger_file(self) -> Path:
+        if self.erasure_ledger_file is not None:
+            return self.erasure_ledger_file
+        return self.home / ERASURE_LEDGER_FILE

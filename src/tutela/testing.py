@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutela.backup.store import MemoryBackupStore
 from tutela.clock import FrozenClock
 from tutela.core.crypto import new_secret
 from tutela.core.crypto.keyring import _LocalProvider
@@ -141,4 +142,11 @@ class OutboxMailer:
         ]
 
 
-__all__ = ["FrozenClock", "InMemoryKeyProvider", "OutboxMailer", "PiiCanary", "fake_customers"]
+__all__ = [
+    "FrozenClock",
+    "InMemoryKeyProvider",
+    "MemoryBackupStore",
+    "OutboxMailer",
+    "PiiCanary",
+    "fake_customers",
+]

@@ -15,12 +15,15 @@ from tutela._facade import Tutela
 from tutela.cli import (
     apikey,
     audit,
+    backup,
     connectors,
     consent,
     datamap,
     deid,
+    dp,
     keys,
     requests,
+    share,
     subject,
 )
 from tutela.cli._common import (
@@ -32,6 +35,7 @@ from tutela.cli._common import (
     settings_for,
     stdout,
 )
+from tutela.cli.anonymize import anonymize_table, risk
 from tutela.cli.deid_tables import redact_table, scan_table
 from tutela.cli.demo import demo
 from tutela.cli.jobs import sweep, worker
@@ -49,11 +53,13 @@ app.add_typer(subject.app, name="subject")
 app.add_typer(consent.app, name="consent")
 app.add_typer(requests.app, name="requests")
 app.add_typer(keys.app, name="keys")
+app.add_typer(backup.app, name="backup")
 app.add_typer(audit.app, name="audit")
 app.add_typer(datamap.app, name="datamap")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(deid.key_app, name="deid-key")
+app.add_typer(share.app, name="share")
 app.command()(demo)
 app.command()(serve)
 app.command()(sweep)
@@ -65,6 +71,10 @@ app.command()(deid.redact)
 app.command()(deid.reveal)
 app.command("scan-table")(scan_table)
 app.command("redact-table")(redact_table)
+app.command("dp")(dp.dp)
+app.command("dp-budgets")(dp.budgets)
+app.command("anonymize")(anonymize_table)
+app.command("risk")(risk)
 
 
 def _version(value: bool) -> None:

@@ -27,6 +27,7 @@ from tutela.retention.sweep import SweepReport
 
 SWEEP_JOB = "retention-sweep"
 REQUESTS_JOB = "requests"
+BACKUP_JOB = "backup"
 
 
 def _request_jobs(tutela: Tutela) -> tuple[dict[str, str], dict[str, int]]:
@@ -86,15 +87,39 @@ def sweep(
     emit(as_json, _summary(report), render)
 
 
+def _backup_job(tutela: Tutela, stamp: str) -> None:
+    """Create + verify + prune when the newest backup is older than the interval; a failure
+    is an alert (alert file, audit entry, email) and is shown in red here."""
+    if not tutela.backups.due():
+        return
+    ran, run = tutela.run_exclusive(BACKUP_JOB, tutela.backups.run_scheduled)
+    if not ran or run is None:
+        stderr.print(f"{stamp} backup skipped: another worker is running it")
+    elif run.ok and run.created is not None:
+        stderr.print(
+            f"{stamp} backup: {run.created.name} written and verified, {len(run.pruned)} pruned"
+        )
+    else:
+        stderr.print(f"{stamp} [bold red]backup FAILED[/] (alert raised): {run.problem}")
+
+
 def worker(
     interval: Annotated[
         float, typer.Option("--interval", min=1, help="Seconds between sweeps.")
     ] = 3600,
     once: Annotated[bool, typer.Option("--once", help="Run each job once, then exit.")] = False,
+    backups: Annotated[
+        bool,
+        typer.Option(
+            "--backups/--no-backups",
+            help="Also back up (create, verify, prune) every backup_interval_hours.",
+        ),
+    ] = True,
     home: HomeOption = None,
 ) -> None:
     """Run background jobs on a schedule: the retention sweep, retries of requests a connected
-    database failed, and the purge of expired download links, sign-in codes and sessions.
+    database failed, the purge of expired download links, sign-in codes and sessions, and
+    backups (create, verify, prune) every backup_interval_hours.
     Several workers may run on one database: a job runs in one of them at a time. Stops
     cleanly on SIGTERM or Ctrl-C."""
     stop = threading.Event()
@@ -125,6 +150,8 @@ def worker(
                     f"expired removed: {purged['downloads']} downloads, "
                     f"{purged['sessions']} sessions, {purged['challenges']} sign-in codes"
                 )
+            if backups:
+                _backup_job(tutela, stamp)
             if once:
                 break
             stop.wait(interval)

@@ -16,6 +16,7 @@ does not hold the lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 
@@ -33,8 +34,12 @@ class UnitOfWork:
         audit: AuditLog,
         *,
         write_lock: AbstractContextManager[object] | None = None,
+        on_commit: Callable[[Sequence[AuditEvent]], None] | None = None,
     ) -> None:
         self._engine = engine
+        # Told the events of each committed unit (e.g. to keep the erasure ledger outside
+        # the database too); called after the commit, never for rolled-back work.
+        self._on_commit = on_commit
         self._audit = audit
         self._lock = write_lock or nullcontext()
         self._events: list[AuditEvent] = []
@@ -100,6 +105,8 @@ class UnitOfWork:
             conn.commit()
             self._end_write()
             self._audit.checkpoint(head)
+            if self._on_commit is not None and not failed:
+                self._on_commit(events)
         finally:
             try:
                 if self._conn is not None:

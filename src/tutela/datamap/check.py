@@ -23,6 +23,7 @@ from tutela.datamap.spec import (
     FieldSpec,
     FieldType,
     LegalBasis,
+    PartnerSpec,
     PurposeSpec,
     RetentionStart,
     RoleSpec,
@@ -30,7 +31,7 @@ from tutela.datamap.spec import (
 from tutela.datamap.taxonomy import data_categories
 from tutela.errors import DataMapInvalid, Problem
 
-_SECTIONS = ("controller", "roles", "fields", "purposes")
+_SECTIONS = ("controller", "roles", "fields", "purposes", "partners")
 _NAME_HINT = "names are lower-case letters, digits and '_', starting with a letter"
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,12 +84,26 @@ def _check(text: str) -> tuple[DataMap | None, list[Problem]]:
     roles = _entries(RoleSpec, raw, "roles", problems)
     fields = _entries(FieldSpec, raw, "fields", problems)
     purposes = _entries(PurposeSpec, raw, "purposes", problems)
+    # Partners are optional: a map without them is as valid (and versioned) as before.
+    partners = (
+        _entries(PartnerSpec, raw, "partners", problems) if raw.get("partners") is not None else {}
+    )
 
     problems += _field_problems(fields, roles)
     problems += _purpose_problems(raw, purposes, fields, roles)
+    problems += _partner_problems(raw, partners, purposes, fields)
     if problems or controller is None:
         return None, problems
-    return DataMap(controller=controller, roles=roles, fields=fields, purposes=purposes), []
+    return (
+        DataMap(
+            controller=controller,
+            roles=roles,
+            fields=fields,
+            purposes=purposes,
+            partners=partners,
+        ),
+        [],
+    )
 
 
 def _field_problems(
@@ -155,6 +170,66 @@ def _purpose_problems(
                     f"fields.{name}", "is used by no purpose (collect only what a purpose needs)"
                 )
             )
+    return problems
+
+
+def _partner_problems(
+    raw: Mapping[str, Any],
+    partners: Mapping[str, PartnerSpec],
+    purposes: Mapping[str, PurposeSpec],
+    fields: Mapping[str, FieldSpec],
+) -> list[Problem]:
+    """A partner shares declared fields of one declared purpose, and its privacy model names
+    only fields it shares."""
+    problems = []
+    for name, partner in partners.items():
+        where = f"partners.{name}"
+        purpose = purposes.get(partner.purpose)
+        if purpose is None and not _present(raw, "purposes", partner.purpose):
+            problems.append(
+                Problem(f"{where}.purpose", f"purpose '{partner.purpose}' is not declared")
+            )
+        if len(set(partner.fields)) != len(partner.fields):
+            problems.append(Problem(f"{where}.fields", "lists a field twice"))
+        for i, field in enumerate(partner.fields):
+            if field not in fields and not _present(raw, "fields", field):
+                problems.append(Problem(f"{where}.fields[{i}]", f"field '{field}' is not declared"))
+            elif purpose is not None and field not in purpose.fields:
+                problems.append(
+                    Problem(
+                        f"{where}.fields[{i}]",
+                        f"field '{field}' is not declared for purpose '{partner.purpose}'",
+                    )
+                )
+        problems += _model_problems(where, partner)
+    return problems
+
+
+def _model_problems(where: str, partner: PartnerSpec) -> list[Problem]:
+    """The privacy model and the subject column of one partner."""
+    problems = []
+    model = partner.model
+    for i, column in enumerate(model.quasi_identifiers):
+        if column not in partner.fields:
+            problems.append(
+                Problem(
+                    f"{where}.model.quasi_identifiers[{i}]",
+                    f"'{column}' is not one of the partner's fields",
+                )
+            )
+    if model.sensitive is not None and model.sensitive not in partner.fields:
+        problems.append(
+            Problem(
+                f"{where}.model.sensitive",
+                f"'{model.sensitive}' is not one of the partner's fields",
+            )
+        )
+    elif model.sensitive is not None and model.sensitive in model.quasi_identifiers:
+        problems.append(Problem(f"{where}.model.sensitive", "is also a quasi-identifier"))
+    if (model.l is not None or model.t is not None) and model.sensitive is None:
+        problems.append(Problem(f"{where}.model.sensitive", "l-diversity and t-closeness need it"))
+    if partner.subject_column is not None and partner.subject_column in partner.fields:
+        problems.append(Problem(f"{where}.subject_column", "is also the name of a shared field"))
     return problems
 
 

@@ -8,7 +8,7 @@ problem with its location.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -152,6 +152,52 @@ class PurposeSpec(_Spec):
         return self.basis in {LegalBasis.CONSENT, LegalBasis.LEGITIMATE_INTERESTS}
 
 
+PolicyName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class ExportFormat(StrEnum):
+    """The file format of a partner export."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class PrivacyModelSpec(_Spec):
+    """The privacy model a partner's export is anonymized to (see `tutela.anonymize`).
+
+    `hierarchies` is a path relative to the home (a directory holding `hierarchies.yaml`
+    and/or one ARX CSV file per quasi-identifier, `<column>.csv`; or a YAML file), or the
+    YAML hierarchies written inline.
+    """
+
+    k: int = Field(ge=1, le=1_000_000)
+    quasi_identifiers: tuple[Name, ...] = Field(min_length=1)
+    sensitive: Name | None = None
+    l: int | None = Field(default=None, ge=2)  # noqa: E741 - the model's own name
+    t: float | None = Field(default=None, ge=0.0, le=1.0)
+    suppression: float = Field(default=0.0, ge=0.0, lt=1.0)
+    hierarchies: str | dict[str, Any] | None = None
+
+
+class PartnerSpec(_Spec):
+    """A sharing agreement: what a partner receives, why, and how it is de-identified.
+
+    `policy` is a de-identification policy written inline, or the name of one kept in the
+    home (`policies/NAME.yaml`). `recipient_key` names the partner's key (a key id or
+    public key): pseudonyms are keyed per partner and per this key, so two partners, or one
+    partner before and after a key change, cannot join their files.
+    """
+
+    description: str = ""
+    purpose: Name
+    fields: tuple[Name, ...] = Field(min_length=1)
+    policy: PolicyName | dict[str, Any]
+    model: PrivacyModelSpec
+    recipient_key: str = Field(min_length=1, max_length=4096)
+    subject_column: Name | None = None  # a per-partner pseudonym of the customer, if wanted
+    format: ExportFormat = ExportFormat.CSV
+
+
 class DataMap(_Spec):
     """A validated data map. Build it with `tutela.datamap.load`, which checks references."""
 
@@ -159,6 +205,8 @@ class DataMap(_Spec):
     roles: dict[Name, RoleSpec]
     fields: dict[Name, FieldSpec]
     purposes: dict[Name, PurposeSpec]
+    # Optional, and left out of the version when empty: existing maps keep their version.
+    partners: dict[Name, PartnerSpec] = Field(default_factory=dict)
 
     def field(self, name: str) -> FieldSpec:
         """The field's spec; `FieldNotInDataMap` if undeclared."""

@@ -305,3 +305,43 @@ def kek_versions_in_use(conn: Connection) -> dict[int, int]:
     ):
         counts[version] = counts.get(version, 0) + int(n)
     return counts
+
+
+# -- erasure ledger replay (after a restore) ------------------------------------------------
+
+
+def erasures_of(conn: Connection, subject_ids: Sequence[str]) -> list[tuple[str, datetime]]:
+    """Erasure-ledger rows of the given subjects: (subject_id, erased_at)."""
+    rows = conn.execute(
+        select(_erasure.c.subject_id, _erasure.c.erased_at).where(
+            _erasure.c.subject_id.in_(list(subject_ids))
+        )
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def field_erasures_of(
+    conn: Connection, subject_ids: Sequence[str]
+) -> list[tuple[str, str, datetime]]:
+    """Field-erasure-ledger rows of the given subjects: (subject_id, field, erased_at)."""
+    rows = conn.execute(
+        select(
+            _field_erasure.c.subject_id, _field_erasure.c.field, _field_erasure.c.erased_at
+        ).where(_field_erasure.c.subject_id.in_(list(subject_ids)))
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def add_erasures(conn: Connection, rows: Sequence[tuple[str, datetime]]) -> None:
+    """Enter ids in the erasure ledger (replayed entries of subjects not held here)."""
+    if rows:
+        conn.execute(insert(_erasure), [{"subject_id": s, "erased_at": at} for s, at in rows])
+
+
+def add_field_erasures(conn: Connection, rows: Sequence[tuple[str, str, datetime]]) -> None:
+    """Enter (subject_id, field, erased_at) rows in the field-erasure ledger."""
+    if rows:
+        conn.execute(
+            insert(_field_erasure),
+            [{"subject_id": s, "field": f, "erased_at": at} for s, f, at in rows],
+        )

@@ -95,6 +95,18 @@ class _LocalProvider:
         self._keys[version] = material
         self._ciphers[version] = _hazmat.aead(material)
 
+    def escrow_material(self, version: int) -> bytes:
+        """DANGER: the raw KEK of `version`, for key escrow (`tutela keys export`, which
+        splits it into Shamir shares) and nothing else.
+
+        Raises:
+            KeyMismatch: the version is not in the keyring.
+        """
+        material = self._keys.get(version)
+        if material is None:
+            raise KeyMismatch(f"key-encryption key version {version} is not in the keyring")
+        return material
+
     def _drop(self, version: int) -> None:
         if version == self.current_version():
             raise CryptoError(f"key version {version} is current and cannot be retired")
@@ -150,6 +162,31 @@ class FileKeyProvider(_LocalProvider):
             self._drop(version)
             _write_key_file(self.path, self._keys, exclusive=False)
             self._stamp = _stamp(self.path)
+
+    @classmethod
+    def recover(cls, path: Path, version: int, material: bytes) -> tuple[FileKeyProvider, bool]:
+        """Put a KEK rebuilt from escrow shares back: into a new key file if there is none,
+        else beside the versions the file holds. Returns (provider, added): `added` is False
+        when the file already held that exact key.
+
+        Raises:
+            KeyMismatch: the file holds a different key under that version.
+        """
+        if len(material) != _hazmat.KEY_BYTES or version < 1:
+            raise ConfigError("a recovered key must be a 256-bit key with a version >= 1")
+        if not path.exists():
+            _write_key_file(path, {version: material}, exclusive=True)
+            return cls(path), True
+        with _locked(path):
+            keys = _read_key_file(path)
+            held = keys.get(version)
+            if held is not None:
+                if held != material:
+                    raise KeyMismatch(f"key file {path} holds a different key as version {version}")
+                return cls(path), False
+            keys[version] = material
+            _write_key_file(path, keys, exclusive=False)
+        return cls(path), True
 
     def _refresh(self) -> None:
         stamp = _stamp(self.path)

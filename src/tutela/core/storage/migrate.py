@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 
@@ -32,6 +32,30 @@ def upgrade(engine: Engine) -> list[str]:
             break
         applied.append(rev.revision)
     return list(reversed(applied))
+
+
+def upgrade_connection(conn: Connection, revision: str = "head") -> None:
+    """Apply migrations up to `revision` on `conn`, inside its open transaction (a restore
+    builds a schema and fills it in one transaction; PostgreSQL's DDL is transactional)."""
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    config.attributes["connection"] = conn
+    command.upgrade(config, revision)
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this release's migrations include `revision` (a backup's schema)."""
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except Exception:  # alembic raises several kinds for an unknown or malformed id
+        return False
+
+
+def connection_revision(conn: Connection) -> str | None:
+    """The schema revision seen by `conn` (inside its transaction)."""
+    return MigrationContext.configure(conn).get_current_revision()
 
 
 def current_revision(engine: Engine) -> str | None:

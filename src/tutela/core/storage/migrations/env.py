@@ -13,15 +13,29 @@ from tutela.core.storage.base import metadata
 importlib.import_module("tutela._models")
 
 config = context.config
-engine = config.attributes["engine"]
+engine = config.attributes.get("engine")
+# A restore builds the schema inside its own transaction: it hands over its connection, and
+# commits (or rolls back) itself.
+given = config.attributes.get("connection")
 
-with engine.connect() as connection:
+if given is not None:
     context.configure(
-        connection=connection,
+        connection=given,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=given.dialect.name == "sqlite",
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
-    connection.commit()
+else:
+    assert engine is not None, "config.attributes needs an engine or a connection"
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
