@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from browser_support import HOST, free_socket
@@ -81,14 +82,84 @@ def mail_server() -> Iterator[tuple[int, MailCatcher]]:
 
 
 @dataclass
+class BusinessDatabases:
+    """The shop's own databases the privacy center reaches: a `customers` table in a second
+    SQLite file and an `orders` table in a PostgreSQL schema, both matched on email."""
+
+    shop: sa.Engine
+    orders: sa.Engine
+    schema: str
+
+    def connectors(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "shop",
+                "url": self.shop.url.render_as_string(hide_password=False),
+                "table": "customers",
+                "identity_column": "email",
+                "identity_field": "email",
+                "columns": ["email", "name", "city"],
+                "erase": "delete",
+            },
+            {
+                "name": "orders",
+                "url": self.orders.url.render_as_string(hide_password=False),
+                "schema": self.schema,
+                "table": "orders",
+                "identity_column": "email",
+                "identity_field": "email",
+                "columns": ["email", "item"],
+                "erase": "mask",
+            },
+        ]
+
+    def create(self, email: str, other: str) -> None:
+        """The customer's rows (their email in upper case in the shop) and another's."""
+        with self.shop.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, name TEXT, city TEXT)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO customers (email, name, city) VALUES (?, 'the customer', 'Leeds'),"
+                " (?, 'someone else', 'York')",
+                (email.upper(), other),
+            )
+        with self.orders.begin() as conn:
+            conn.exec_driver_sql(
+                f'CREATE TABLE "{self.schema}".orders '
+                "(id SERIAL PRIMARY KEY, email TEXT, item TEXT)"
+            )
+            conn.exec_driver_sql(
+                f'INSERT INTO "{self.schema}".orders (email, item) VALUES '
+                "(%s, 'tea'), (%s, 'cake'), (%s, 'bread')",
+                (email, email, other),
+            )
+
+    def matching(self, email: str) -> tuple[int, int]:
+        """Rows still matching the email in the shop and in the orders."""
+        with self.shop.connect() as conn:
+            shop = conn.exec_driver_sql(
+                "SELECT count(*) FROM customers WHERE lower(email) = ?", (email.lower(),)
+            ).scalar_one()
+        with self.orders.connect() as conn:
+            orders = conn.exec_driver_sql(
+                f'SELECT count(*) FROM "{self.schema}".orders WHERE lower(email) = %s',
+                (email.lower(),),
+            ).scalar_one()
+        return int(shop), int(orders)
+
+
+@dataclass
 class PrivacySite:
-    """The served Tutela, the SDK on the same home, and the SMTP server's inbox."""
+    """The served Tutela, the SDK on the same home, the SMTP server's inbox, and the shop's
+    own databases."""
 
     url: str
     vault: Tutela
     mail: MailCatcher
     backend: str
     artifacts: Path
+    business: BusinessDatabases
 
     def screenshot(self, page: Page, name: str, *, full_page: bool = True) -> Path:
         path = self.artifacts / f"privacy-{name}-{self.backend}.png"

@@ -11,15 +11,18 @@ import io
 import json
 import logging
 import re
+import secrets
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from browser_support import ApiServer
 from playwright.sync_api import Page, expect
 from privacy_support import (
+    BusinessDatabases,
     PrivacySite,
     mail_server,
     scroll_width,
@@ -34,6 +37,22 @@ pytestmark = pytest.mark.slow
 
 NARROW = {"width": 320, "height": 640}
 KEPT = {"name", "address", "country"}  # the example data map's tax records keep them
+OTHER_EMAIL = "someone.else@example.org"
+
+
+@pytest.fixture
+def business(tmp_path: Path, postgres_admin: sa.Engine) -> Iterator[BusinessDatabases]:
+    """The shop's own databases: a second SQLite file and a PostgreSQL schema of its own."""
+    schema = f"shop_{secrets.token_hex(6)}"
+    with postgres_admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    shop = sa.create_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    try:
+        yield BusinessDatabases(shop, postgres_admin, schema)
+    finally:
+        shop.dispose()
+        with postgres_admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
@@ -42,10 +61,11 @@ def privacy_site(
     database_url: str | None,
     backend: str,
     artifacts: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    business: BusinessDatabases,
     caplog: pytest.LogCaptureFixture,
 ) -> Iterator[PrivacySite]:
-    """A fresh home served on its own port, sending its email through a loopback SMTP server."""
+    """A fresh home served on its own port, sending its email through a loopback SMTP server,
+    reaching the shop's own databases through two connectors."""
     caplog.set_level(logging.WARNING, logger="mail.log")  # the test SMTP server's own log
     with mail_server() as (port, mail):
         served = Settings.load(
@@ -56,13 +76,14 @@ def privacy_site(
             smtp_port=port,
             smtp_security="none",
             mail_from="Example Shop Privacy <privacy@shop.example>",
+            connectors=business.connectors(),
         )
         Tutela.init(settings=served).close()
         vault = Tutela.open(settings=served)
         server = ApiServer(served)
         try:
             server.start()
-            yield PrivacySite(server.url, vault, mail, backend, artifacts)
+            yield PrivacySite(server.url, vault, mail, backend, artifacts, business)
         finally:
             server.stop()
             vault.close()
@@ -79,6 +100,7 @@ def customer(privacy_site: PrivacySite, canary: PiiCanary) -> tuple[str, dict[st
     }
     subject_id = privacy_site.vault.add(values)
     privacy_site.vault.consents.grant(subject_id, "newsletter")
+    privacy_site.business.create(values["email"], OTHER_EMAIL)
     return subject_id, values
 
 
@@ -149,8 +171,16 @@ def test_a_customer_manages_their_data_in_the_browser(
     download = downloading.value
     assert download.suggested_filename == "my-data.zip"
     with zipfile.ZipFile(io.BytesIO(Path(download.path()).read_bytes())) as archive:
-        data = json.loads(archive.read("data.json"))["data"]
+        document = json.loads(archive.read("data.json"))
+        shop_csv = archive.read("systems/shop.csv").decode()
+        orders_csv = archive.read("systems/orders.csv").decode()
+    data = document["data"]
     assert set(data) == set(site.vault.datamap.fields)
+    # What the shop's own databases hold about them is in the zip too, and nobody else's.
+    assert [r["city"] for r in document["systems"]["shop"]] == ["Leeds"]
+    assert sorted(r["item"] for r in document["systems"]["orders"]) == ["cake", "tea"]
+    assert "Leeds" in shop_csv and "tea" in orders_csv
+    assert OTHER_EMAIL not in shop_csv + orders_csv
     for name, value in values.items():
         assert data[name] == (stored["phone"] if name == "phone" else value), name
 
@@ -218,9 +248,20 @@ def test_a_customer_manages_their_data_in_the_browser(
 
     (waiting,) = [r for r in site.vault.requests.listing() if r.type is RequestType.ERASURE]
     assert waiting.status is Status.AWAITING_APPROVAL and waiting.subject_id == subject_id
+    assert site.business.matching(values["email"]) == (1, 2)
     done = site.vault.requests.approve(waiting.id)
     assert done.status is Status.COMPLETED
     assert set(done.outcome["kept"]) == KEPT
+    # The shop's own databases hold no trace of them; the other customer is untouched.
+    assert site.business.matching(values["email"]) == (0, 0)
+    assert site.business.matching(OTHER_EMAIL) == (1, 1)
+    assert [(s["name"], s["ok"]) for s in done.outcome["systems"]] == [
+        ("shop", True),
+        ("orders", True),
+    ]
+    # Every value but those the tax law keeps is gone from the vault for good.
+    with site.vault.unit_of_work() as uow:
+        assert site.vault.vault.held_fields(uow, subject_id) == KEPT
 
     # Erased: nothing but what the tax records need, and only for them; the session is over.
     for purpose, role in (("order_fulfilment", "admin"), ("fraud_prevention", "fraud")):
