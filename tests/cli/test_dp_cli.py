@@ -95,3 +95,13 @@ def test_dp_refuses_a_malformed_query_naming_its_position(
     assert proc.returncode == 1
     assert error_line(proc).startswith("error: query[1]: a histogram declares its categories")
     assert home.json("dp-budgets")["budgets"] == []
+
+
+def test_dp_reads_a_semicolon_separated_table_as_arx_writes_them(
+    home: Cli, tmp_path: Path, canary: PiiCanary
+) -> None:
+    orders = _orders(tmp_path, canary)
+    semicolons = tmp_path / "orders-semicolons.csv"
+    semicolons.write_text(orders.read_text("utf-8").replace(",", ";"), "utf-8")
+    answer = home.json("dp", str(semicolons), *QUERY, "--epsilon", "0.5", "--budget", "1")
+    assert [r["kind"] for r in answer["releases"]] == ["count", "mean"]

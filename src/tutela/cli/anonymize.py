@@ -28,11 +28,10 @@ from tutela.anonymize import (
 from tutela.anonymize.report import AnonymizationReport, build_report
 from tutela.anonymize.risk import DEFAULT_THRESHOLD, RiskReport, assess_risk
 from tutela.cli._common import JsonOption, emit, fail, stderr, stdout
+from tutela.core.tabular import separator_of
 
 if TYPE_CHECKING:
     import polars as pl
-
-_SEPARATORS = (",", ";", "\t", "|")
 
 
 class Metric(StrEnum):
@@ -74,16 +73,10 @@ def _columns(spec: str) -> list[str]:
 
 
 def _separator(path: Path) -> str:
-    if path.suffix.lower() == ".tsv":
-        return "\t"
     try:
-        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-            header = handle.readline()
+        return separator_of(path)
     except OSError as exc:
         fail(f"{path}: cannot be read ({type(exc).__name__})")
-    counts = {sep: header.count(sep) for sep in _SEPARATORS}
-    best = max(_SEPARATORS, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
 
 
 def read_table(path: Path) -> tuple[pl.DataFrame, str]:

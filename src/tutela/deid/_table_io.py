@@ -19,13 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutela.core.tabular import SNIFF_BYTES, sniff_separator
 from tutela.errors import TutelaError
 
 if TYPE_CHECKING:
     import polars as pl
-
-_SNIFF_BYTES = 64 * 1024
-_SEPARATORS = (",", ";", "\t", "|")
 
 
 # -- errors (names the file, the line and the column; never a value) ----------------------
@@ -147,7 +145,7 @@ def open_source(path: Path) -> Source:
     fmt = format_of(path)
     try:
         with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+            head = handle.read(SNIFF_BYTES)
     except FileNotFoundError:
         raise TableUnreadable(path, "no such file") from None
     except IsADirectoryError:
@@ -159,23 +157,9 @@ def open_source(path: Path) -> Source:
     if not head:
         raise TableUnreadable(path, "the file is empty")
     if fmt is TableFormat.CSV:
-        separator = "\t" if path.suffix.lower() == ".tsv" else _sniff_separator(head)
+        separator = "\t" if path.suffix.lower() == ".tsv" else sniff_separator(head)
         return Source(path, fmt, separator)
     return Source(path, fmt)
-
-
-def _sniff_separator(head: bytes) -> str:
-    """The most frequent candidate separator outside quotes in the header line."""
-    line = head.decode("utf-8", errors="replace").splitlines()[0] if head else ""
-    outside, quoted = [], False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted:
-            outside.append(ch)
-    counts = {sep: outside.count(sep) for sep in _SEPARATORS}
-    best = max(_SEPARATORS, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
 
 
 # -- diagnosing a read failure without quoting the data -------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tutela.actor import Actor
+from tutela.core.tabular import separator_of
 from tutela.core.uow import UnitOfWork
 from tutela.dp.errors import DpInputUnreadable, DpQueryInvalid
 from tutela.dp.ledger import BudgetLedger, BudgetStatus, check_epsilon, check_name
@@ -233,9 +234,7 @@ def _scan(path: Path, suffix: str) -> pl.LazyFrame:
         return pl.scan_parquet(path)
     if suffix in (".jsonl", ".ndjson"):
         return pl.scan_ndjson(path, infer_schema_length=10_000)
-    separator = _READERS[suffix]
-    assert separator is not None
-    return pl.scan_csv(path, separator=separator, infer_schema=False)
+    return pl.scan_csv(path, separator=separator_of(path), infer_schema=False)
 
 
 def _text(pl: Any, series: pl.Series) -> list[str]:
