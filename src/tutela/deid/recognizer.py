@@ -58,6 +58,8 @@ class PatternRecognizer(Recognizer):
 
     entity: str
     patterns: Sequence[Pattern] = ()
+    # A string every match contains (e.g. "@"): texts without it are skipped unscanned.
+    requires: str | None = None
 
     def __init__(self) -> None:
         self.entities = (self.entity,)
@@ -75,6 +77,8 @@ class PatternRecognizer(Recognizer):
         return match.span()
 
     def find(self, text: str) -> Iterator[Finding]:
+        if self.requires is not None and self.requires not in text:
+            return
         for pattern, regex in self._compiled:
             for match in regex.finditer(text):
                 start, end = self.span(match)

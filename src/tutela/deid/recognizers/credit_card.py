@@ -45,7 +45,8 @@ _BRANDS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...] = (
 )
 
 # Neither a digit nor a digit group glued on either side ("INV-4111…", "…1111 22").
-_BEFORE = r"(?<![\w-])(?<!\d[ .])"
+# The look-behinds follow the first digit so the regex engine can skip to digits.
+_FIRST = r"\d(?<![\w-]\d)(?<!\d[ .]\d)"
 _AFTER = r"(?![\w-])(?![ .]\d)"
 
 
@@ -90,16 +91,16 @@ class CreditCardRecognizer(PatternRecognizer):
         # one separator throughout.
         Pattern(
             "grouped",
-            _BEFORE + r"\d{4}([ -])\d{4}\1\d{4}(?:\1\d{1,4}(?:\1\d{1,3})?)?" + _AFTER,
+            _FIRST + r"\d{3}([ -])\d{4}\1\d{4}(?:\1\d{1,4}(?:\1\d{1,3})?)?" + _AFTER,
             0.85,
         ),
         # 13-digit Visa as 4-3-3-3
-        Pattern("grouped_13", _BEFORE + r"\d{4}([ -])\d{3}\1\d{3}\1\d{3}" + _AFTER, 0.85),
+        Pattern("grouped_13", _FIRST + r"\d{3}([ -])\d{3}\1\d{3}\1\d{3}" + _AFTER, 0.85),
         # Amex 4-6-5, Diners 4-6-4
-        Pattern("amex_diners", _BEFORE + r"\d{4}([ -])\d{6}\1\d{4,5}" + _AFTER, 0.85),
-        Pattern("plain", _BEFORE + r"\d{13,19}" + _AFTER, 0.6),
+        Pattern("amex_diners", _FIRST + r"\d{3}([ -])\d{6}\1\d{4,5}" + _AFTER, 0.85),
+        Pattern("plain", _FIRST + r"\d{12,18}" + _AFTER, 0.6),
         # Twelve bare digits (Maestro) are common: only card context lifts them.
-        Pattern("plain_12", _BEFORE + r"\d{12}" + _AFTER, 0.3),
+        Pattern("plain_12", _FIRST + r"\d{11}" + _AFTER, 0.3),
     )
 
     def validate(self, candidate: str) -> bool:

@@ -31,7 +31,11 @@ class DeTaxIdRecognizer(PatternRecognizer):
     # The checks (one digit repeated, mod 11,10) pass about 1 in 300 random 11-digit numbers:
     # enough to report one at the threshold; context makes it certain.
     patterns = (
-        Pattern("grouped", _EDGE_BEFORE + r"[1-9]\d ?\d{3} ?\d{3} ?\d{3}" + _EDGE_AFTER, 0.5),
+        Pattern(
+            "grouped",
+            r"[1-9](?<![\w./-][1-9])(?<!\d [1-9])\d ?\d{3} ?\d{3} ?\d{3}" + _EDGE_AFTER,
+            0.5,
+        ),
     )
 
     def validate(self, candidate: str) -> bool:

@@ -17,10 +17,12 @@ class EmailRecognizer(PatternRecognizer):
     name = "email"
     entity = "EMAIL_ADDRESS"
     context = ("email", "e-mail", "mail", "contact", "address")
+    requires = "@"
     patterns = (
         Pattern(
             "address",
-            r"(?<![\w.+-])[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-](?<![\w.+-][A-Za-z0-9!#$%&'*+/=?^_`{|}~-])"
+            r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]*(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
             r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])",
             0.9,
         ),

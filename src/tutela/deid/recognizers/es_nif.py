@@ -21,9 +21,9 @@ class EsNifRecognizer(PatternRecognizer):
     context = ("dni", "nie", "nif", "documento", "identidad", "identificación", "extranjero")
     patterns = (
         Pattern(
-            "dni", _EDGE_BEFORE + r"(?:\d{8}|\d{2}\.\d{3}\.\d{3})[ -]?[A-Za-z]" + _EDGE_AFTER, 0.65
+            "dni", r"\d(?<![\w./-]\d)(?:\d{7}|\d\.\d{3}\.\d{3})[ -]?[A-Za-z]" + _EDGE_AFTER, 0.65
         ),
-        Pattern("nie", _EDGE_BEFORE + r"[XYZxyz]-?\d{7}-?[A-Za-z]" + _EDGE_AFTER, 0.7),
+        Pattern("nie", r"[XYZxyz](?<![\w./-][XYZxyz])-?\d{7}-?[A-Za-z]" + _EDGE_AFTER, 0.7),
     )
 
     def validate(self, candidate: str) -> bool:

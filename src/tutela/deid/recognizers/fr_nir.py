@@ -11,7 +11,7 @@ from tutela.deid.registry import register
 # sex (1/2, 7/8 provisional; the rare 3/4 are left out: they would clash with Amex 34/37),
 # year, month (01-12, 20+ for unknown), department (2A/2B for Corsica), commune, serial, key
 _NIR = (
-    r"(?<![\w.-])[1278] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab])"
+    r"[1278](?<![\w.-][1278]) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[ABab])"
     r" ?\d{3} ?\d{3} ?\d{2}(?![\w-])(?! \d)"
 )
 

@@ -12,10 +12,13 @@ from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
 from tutela.deid.registry import register
 
-_COMPACT = re.compile(r"(?<![^\W_])[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}(?![^\W_])")
+# Every IBAN starts with two letters and two digits: texts without them are not scanned.
+_START = re.compile(r"\d\d(?<=[A-Za-z]{2}\d\d)")
+_COMPACT = re.compile(r"[A-Za-z](?<![^\W_][A-Za-z])[A-Za-z]\d{2}[A-Za-z0-9]{11,30}(?![^\W_])")
 # The last group may be a following short word ("… 7034 and"); `find` trims it off.
 _GROUPED = re.compile(
-    r"(?<![^\W_])[A-Za-z]{2}\d{2}(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?(?![^\W_])"
+    r"[A-Za-z](?<![^\W_][A-Za-z])[A-Za-z]\d{2}"
+    r"(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,4})?(?![^\W_])"
 )
 
 
@@ -44,6 +47,8 @@ class IbanRecognizer(Recognizer):
     score = 0.9
 
     def find(self, text: str) -> Iterator[Finding]:
+        if _START.search(text) is None:
+            return
         for regex in (_COMPACT, _GROUPED):
             pos = 0
             while (match := regex.search(text, pos)) is not None:

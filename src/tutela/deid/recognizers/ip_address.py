@@ -12,7 +12,7 @@ from tutela.deid.recognizer import Recognizer
 from tutela.deid.recognizers._guards import preceded_by
 from tutela.deid.registry import register
 
-_V4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+_V4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
 # Hex groups joined by ":" (one "::" allowed by the validator), optionally ending in an IPv4.
 _V6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:]|\.\w)"

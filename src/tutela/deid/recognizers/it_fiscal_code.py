@@ -21,7 +21,7 @@ class ItFiscalCodeRecognizer(PatternRecognizer):
     patterns = (
         Pattern(
             "code",
-            rf"(?<![\w-])[A-Z]{{6}}{_DIGIT}{{2}}[ABCDEHLMPRST]{_DIGIT}{{2}}[A-Z]{_DIGIT}{{3}}[A-Z](?![\w-])",
+            rf"[A-Z](?<![\w-][A-Z])[A-Z]{{5}}{_DIGIT}{{2}}[ABCDEHLMPRST]{_DIGIT}{{2}}[A-Z]{_DIGIT}{{3}}[A-Z](?![\w-])",
             0.85,
             re.IGNORECASE,
         ),

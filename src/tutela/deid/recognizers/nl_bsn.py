@@ -12,7 +12,8 @@ from tutela.deid.recognizer import Pattern, PatternRecognizer
 from tutela.deid.recognizers._guards import after_reference
 from tutela.deid.registry import register
 
-_EDGE_BEFORE = r"(?<![\w./-])(?<!\d )"
+# The look-behinds follow the first digit so the regex engine can skip to digits.
+_FIRST = r"\d(?<![\w./-]\d)(?<!\d \d)"
 _EDGE_AFTER = r"(?![\w-])(?![ .]\d)"
 
 
@@ -22,9 +23,9 @@ class NlBsnRecognizer(PatternRecognizer):
     entity = "NL_BSN"
     context = ("bsn", "burgerservicenummer", "sofinummer", "citizen")  # citizen service number
     patterns = (
-        Pattern("plain", _EDGE_BEFORE + r"\d{9}" + _EDGE_AFTER, 0.3),
-        Pattern("dotted", _EDGE_BEFORE + r"\d{4}\.\d{2}\.\d{3}" + _EDGE_AFTER, 0.3),
-        Pattern("spaced", _EDGE_BEFORE + r"\d{3} \d{3} \d{3}" + _EDGE_AFTER, 0.3),
+        Pattern("plain", _FIRST + r"\d{8}" + _EDGE_AFTER, 0.3),
+        Pattern("dotted", _FIRST + r"\d{3}\.\d{2}\.\d{3}" + _EDGE_AFTER, 0.3),
+        Pattern("spaced", _FIRST + r"\d{2} \d{3} \d{3}" + _EDGE_AFTER, 0.3),
     )
 
     def validate(self, candidate: str) -> bool:

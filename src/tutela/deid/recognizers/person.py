@@ -49,8 +49,16 @@ LOWER_PARTICLES = (
     "ten|ter|te|le|la|het|'t|bin|al"
 )
 _SPACE = "[ \u00a0]"
+# The same as (?<![\w'\u2019-])(?:{TOKEN}|{INITIAL}) with the capital both start with taken
+# out in front (and the look-behind after it), so the regex engine can skip to capitals.
+_FIRST = (
+    rf"[{UPPER}](?<![\w'\u2019-][{UPPER}])"
+    rf"(?:(?:[{LOWER}]?['\u2019][{UPPER}][{LOWER}]+|\.-[{UPPER}][{LOWER}]+|[{LOWER}]+)"
+    rf"(?:[{UPPER}][{LOWER}]+)?(?:-[{UPPER}][{LOWER}]+)*"
+    rf"|\.?(?=[ \u00a0][{UPPER}]))"
+)
 _CANDIDATE = re.compile(
-    rf"(?<![\w'\u2019-])(?:{TOKEN}|{INITIAL})"
+    rf"{_FIRST}"
     rf"(?:{_SPACE}(?:(?:{LOWER_PARTICLES}){_SPACE})*(?:{TOKEN}|{INITIAL}))*(?![\w'\u2019])"
 )
 _PIECE = re.compile(rf"{TOKEN}|[{UPPER}]\.?|(?:{LOWER_PARTICLES})(?=[ \u00a0])")

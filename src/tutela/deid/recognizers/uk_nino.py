@@ -31,13 +31,17 @@ class UkNinoRecognizer(PatternRecognizer):
     patterns = (
         Pattern(
             "upper",
-            r"(?<![\w-])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]" + _NUMBER + r"[A-D](?![\w-])",
+            r"[A-CEGHJ-PR-TW-Z](?<![\w-][A-CEGHJ-PR-TW-Z])[A-CEGHJ-NPR-TW-Z]"
+            + _NUMBER
+            + r"[A-D](?![\w-])",
             0.65,
         ),
         # Typed in lower case: as likely a product code, so context decides.
         Pattern(
             "lower",
-            r"(?<![\w-])[a-ceghj-pr-tw-z][a-ceghj-npr-tw-z]" + _NUMBER + r"[a-d](?![\w-])",
+            r"[a-ceghj-pr-tw-z](?<![\w-][a-ceghj-pr-tw-z])[a-ceghj-npr-tw-z]"
+            + _NUMBER
+            + r"[a-d](?![\w-])",
             0.4,
         ),
     )

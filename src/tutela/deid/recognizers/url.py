@@ -19,8 +19,10 @@ class UrlRecognizer(PatternRecognizer):
     entity = "URL"
     context = ("url", "website", "web", "site", "link", "homepage", "profile", "page", "blog")
     patterns = (
-        Pattern("scheme", r"(?<![\w.+-])(?:https?|ftp)://" + _TAIL, 0.6, re.IGNORECASE),
-        Pattern("www", r"(?<![\w.@/-])www\." + _TAIL, 0.5, re.IGNORECASE),
+        Pattern(
+            "scheme", r"(?:h(?<![\w.+-]h)ttps?|f(?<![\w.+-]f)tp)://" + _TAIL, 0.6, re.IGNORECASE
+        ),
+        Pattern("www", r"w(?<![\w.@/-]w)ww\." + _TAIL, 0.5, re.IGNORECASE),
     )
 
     def validate(self, candidate: str) -> bool:

@@ -18,7 +18,8 @@ _LABEL = re.compile(
     r"(?<![^\W\d_])(?:ssn|ss\#|social\s+security)(?:[\W_]+[^\W\d_]+){0,4}[\s:#=.-]*$",
     re.IGNORECASE,
 )
-_EDGE_BEFORE = r"(?<![\w./-])(?<!\d )"
+# The look-behinds follow the first digit so the regex engine can skip to digits.
+_FIRST = r"\d(?<![\w./-]\d)(?<!\d \d)"
 _EDGE_AFTER = r"(?![\w-])(?!\.\d)"
 
 
@@ -28,10 +29,10 @@ class UsSsnRecognizer(PatternRecognizer):
     entity = "US_SSN"
     context = ("ssn", "ssns", "social", "security")
     patterns = (
-        Pattern("dashed", _EDGE_BEFORE + r"\d{3}-\d{2}-\d{4}" + _EDGE_AFTER, 0.6),
-        Pattern("spaced", _EDGE_BEFORE + r"\d{3} \d{2} \d{4}" + _EDGE_AFTER + r"(?! \d)", 0.5),
+        Pattern("dashed", _FIRST + r"\d{2}-\d{2}-\d{4}" + _EDGE_AFTER, 0.6),
+        Pattern("spaced", _FIRST + r"\d{2} \d{2} \d{4}" + _EDGE_AFTER + r"(?! \d)", 0.5),
         # Bare nine digits: only after an SSN label (checked in `span`), hence the score.
-        Pattern("labelled", _EDGE_BEFORE + r"(?P<bare>\d{9})" + _EDGE_AFTER, 0.6),
+        Pattern("labelled", r"(?P<bare>" + _FIRST + r"\d{8})" + _EDGE_AFTER, 0.6),
     )
 
     def validate(self, candidate: str) -> bool:
