@@ -4,7 +4,13 @@ The database holds the ledger too (and every backup carries it); this copy is wh
 when the database is lost and an older backup is restored. Each committed unit of work that
 erased anything appends the database's own entries for those subjects (exact times, so the
 two copies compare equal), and every backup first adds whatever the file lacks. Entries hold
-ids, field names and times only. Reading tolerates a torn last line (a crash mid-append).
+ids, field or purpose names and times only. Reading tolerates a torn last line (a crash
+mid-append).
+
+Lines: ``{"s": subject, "f": field or null, "at": time}`` for an erasure, and
+``{"r": subject, "p": [purposes], "at": time}`` for a permanent restriction. A restriction
+line has no "s" key on purpose: a release that predates it skips it as unreadable rather
+than taking it for the erasure of a whole subject.
 """
 
 from __future__ import annotations
@@ -15,17 +21,19 @@ import logging
 import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tutela.core.audit import AuditEvent
 from tutela.errors import BackupFailed
 from tutela.vault import replay
-from tutela.vault.replay import Erased
+from tutela.vault.replay import Entry, Restricted
 
 logger = logging.getLogger(__name__)
 
-ERASING_ACTIONS = frozenset({"subject.erase", "subject.erase_fields"})
+# A restriction may be a permanent one (made by an erasure): the subject's entries are copied.
+ERASING_ACTIONS = frozenset({"subject.erase", "subject.erase_fields", "subject.restrict"})
 
 
 class LedgerFile:
@@ -34,31 +42,26 @@ class LedgerFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def read(self) -> set[Erased]:
+    def read(self) -> set[Entry]:
         """Every entry (duplicates fold together)."""
         if not self.path.exists():
             return set()
-        entries: set[Erased] = set()
+        entries: set[Entry] = set()
         with self.path.open("r", encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.endswith("\n"):
                     break  # torn by a crash while appending: never committed as a line
                 try:
-                    item = json.loads(line)
-                    entries.add(replay.entry(item["s"], item["at"], item.get("f")))
-                except (ValueError, KeyError, TypeError):
+                    entries.add(_parse(json.loads(line)))
+                except (ValueError, KeyError, TypeError, AttributeError):
                     logger.warning("erasure ledger %s: line %d is unreadable", self.path, number)
         return entries
 
-    def append(self, entries: Iterable[Erased]) -> int:
+    def append(self, entries: Iterable[Entry]) -> int:
         """Append entries (fsynced before returning); returns how many were written."""
         lines = [
-            json.dumps(
-                {"s": e.subject_id, "f": e.field, "at": e.at.isoformat(timespec="microseconds")},
-                separators=(",", ":"),
-            )
-            + "\n"
-            for e in sorted(entries)
+            json.dumps(_line(e), separators=(",", ":")) + "\n"
+            for e in sorted(entries, key=replay.order)
         ]
         if not lines:
             return 0
@@ -80,10 +83,27 @@ class LedgerFile:
             ) from None
         return len(lines)
 
-    def sync(self, entries: Collection[Erased]) -> int:
+    def sync(self, entries: Collection[Entry]) -> int:
         """Append those of `entries` the file lacks; returns how many."""
         missing = set(entries) - self.read()
         return self.append(missing)
+
+
+def _line(e: Entry) -> dict[str, Any]:
+    at = e.at.isoformat(timespec="microseconds")
+    if isinstance(e, Restricted):
+        return {"r": e.subject_id, "p": list(e.purposes), "at": at}
+    return {"s": e.subject_id, "f": e.field, "at": at}
+
+
+def _parse(item: Any) -> Entry:
+    """An entry from a decoded line (KeyError, TypeError, ValueError: not one)."""
+    if "s" in item:
+        return replay.entry(str(item["s"]), item["at"], item.get("f"))
+    purposes = item["p"]
+    if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
+        raise TypeError("purposes")
+    return replay.restriction(str(item["r"]), item["at"], purposes)
 
 
 def _last_byte(fd: int, size: int) -> bytes:

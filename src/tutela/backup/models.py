@@ -68,3 +68,4 @@ class RestoreReport:
     audit_entries: int
     connectors: tuple[ConnectorReplay, ...] = ()
     head_reset: bool = False
+    subjects_restricted: int = 0  # permanent restrictions set again from the ledger

@@ -9,7 +9,8 @@ a new file beside the target, which replaces the target only once complete.
 The ledger replayed is the newer of the backup's and the current one — the target's own (if
 it is overwritten) together with the file copy kept outside the database: whatever the backup
 lacks is applied, so nobody erased after the backup was taken comes back, in the vault or, if
-the business restored its own databases too, in the connected systems.
+the business restored its own databases too, in the connected systems; and values an erasure
+kept for a legal obligation are restricted to it again.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from tutela.errors import (
 )
 from tutela.vault import keys as vault_keys
 from tutela.vault import replay
-from tutela.vault.replay import Erased
+from tutela.vault.replay import Entry
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -62,7 +63,7 @@ class _Applied:
     rows: dict[str, int]
     report: replay.ReplayReport
     head: Head | None
-    ledger: set[Erased]
+    ledger: set[Entry]
     source: str
     entries: int
     connectors: tuple[ConnectorReplay, ...]
@@ -186,13 +187,14 @@ class Restorer:
             subjects_erased=len(applied.report.subjects_erased),
             fields_erased=sum(len(f) for f in trimmed.values()),
             ledger_recorded=applied.report.recorded,
+            subjects_restricted=len(applied.report.restricted),
             ledger_source=applied.source,
             audit_entries=applied.entries,
             connectors=applied.connectors,
             head_reset=head_file is not None,
         )
 
-    def _take_over(self, conn: Connection, *, force: bool, drop: bool) -> set[Erased]:
+    def _take_over(self, conn: Connection, *, force: bool, drop: bool) -> set[Entry]:
         """The target's own ledger, before its tables go (refused without `force`); `drop`
         drops them in the caller's transaction."""
         existing = repository.existing_tables(conn)
@@ -201,9 +203,9 @@ class Restorer:
                 "the target database already holds Tutela data: restore over it with --force "
                 "(its erasure ledger is replayed onto the restored data)"
             )
-        current: set[Erased] = set()
+        current: set[Entry] = set()
         if {"erasure", "field_erasure"} <= existing:
-            current = replay.read_ledger(conn)
+            current = replay.read_ledger(conn, restrictions="erasure_restriction" in existing)
         if drop:
             repository.drop_tables(conn, existing)
         return current
@@ -219,7 +221,7 @@ class Restorer:
         progress: Progress | None,
     ) -> _Applied:
         path = Path(engine.url.database)
-        current: set[Erased] = set()
+        current: set[Entry] = set()
         if path.exists() and path.stat().st_size:
             with engine.connect() as conn:
                 current = self._take_over(conn, force=force, drop=False)
@@ -253,7 +255,7 @@ class Restorer:
         self,
         conn: Connection,
         reader: ContainerReader,
-        current: set[Erased],
+        current: set[Entry],
         *,
         connectors: Connectors | None,
         actor: Actor,
@@ -303,6 +305,16 @@ class Restorer:
             )
             for sid, fields in sorted(report.fields_erased.items())
         ]
+        events += [
+            AuditEvent(
+                actor=actor.id,
+                role=actor.role,
+                action="subject.restrict",
+                subject_id=sid,
+                detail=f"{detail} allowed: {','.join(purposes) or 'none'}"[:256],
+            )
+            for sid, purposes in sorted(report.restricted.items())
+        ]
         events.append(
             AuditEvent(
                 actor=actor.id,
@@ -311,6 +323,7 @@ class Restorer:
                 detail=(
                     f"{reader.name}; ledger replayed: {len(report.subjects_erased)} subject(s), "
                     f"{sum(len(f) for f in report.fields_erased.values())} field(s), "
+                    f"{len(report.restricted)} restriction(s), "
                     f"{report.recorded} entry(ies) recorded"
                 )[:256],
             )

@@ -420,7 +420,10 @@ class RightsDesk:
         """End a restriction of processing (the customer is told before it is lifted,
         Art. 18(3): that is the caller's step)."""
         self._require(uow, actor, "request.lift_restriction")
-        if repository.completed_of(uow.conn, subject_id, RequestType.ERASURE.value):
+        # The restriction ledger answers too after a restore of a backup older than the request.
+        if repository.completed_of(
+            uow.conn, subject_id, RequestType.ERASURE.value
+        ) or self._vault.restricted_for_good(uow, subject_id):
             # Values kept after an erasure serve the legal obligation only, for good.
             raise RequestStateInvalid(subject_id, "erased but for legal obligations", "lift")
         self._vault.restrict(uow, subject_id, None, _system(actor), why="lifted by staff")
@@ -642,7 +645,7 @@ class RightsDesk:
         self._vault.erase_fields(uow, row.subject_id, gone, _system(actor), why=row.id)
         # The values kept may serve their legal obligation and nothing else.
         allowed = frozenset(p for purposes in kept.values() for p in purposes)
-        self._vault.restrict(uow, row.subject_id, allowed, _system(actor), why=row.id)
+        self._vault.restrict(uow, row.subject_id, allowed, _system(actor), why=row.id, lasting=True)
         # What is kept serves the legal obligation only: every choosable use stops.
         self._ledger.record(
             uow,

@@ -122,16 +122,24 @@ class Erasure:
         actor: Actor,
         *,
         why: str,
+        lasting: bool = False,
     ) -> None:
         """Restrict the subject's processing to the `allowed` purposes (GDPR Art. 18), or
         lift the restriction with None. Checked on every read, find and batch read.
+
+        Args:
+            lasting: the restriction is for good (values an erasure kept for a legal
+                obligation): it enters the restriction ledger, which restores replay.
 
         Raises:
             SubjectNotFound, SubjectErased.
         """
         if self._load(uow, subject_id) is None:
             raise self._missing(uow, subject_id)
-        repository.set_restriction(uow.conn, subject_id, allowed, self._clock.now())
+        now = self._clock.now()
+        repository.set_restriction(uow.conn, subject_id, allowed, now)
+        if lasting and allowed is not None:
+            repository.add_restrictions(uow.conn, [(subject_id, allowed, now)])
         uow.record(
             AuditEvent(
                 actor=actor.id,
@@ -141,6 +149,10 @@ class Erasure:
                 detail=f"{why} allowed: {','.join(sorted(allowed or ())) or 'none'}"[:256],
             )
         )
+
+    def restricted_for_good(self, uow: UnitOfWork, subject_id: str) -> bool:
+        """Whether an erasure restricted the subject for good (see `restrict`'s `lasting`)."""
+        return repository.restricted_for_good(uow.conn, subject_id)
 
     def holdings(self, uow: UnitOfWork, after: str, limit: int) -> list[Holding]:
         """A page of subjects in id order after `after`, with the fields each holds."""

@@ -71,6 +71,18 @@ class FieldErasure(Base):
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
 
 
+class ErasureRestriction(Base):
+    """The restriction ledger: subjects restricted for good, by an erasure that kept values a
+    legal obligation needs, to those purposes (ids and purpose names only). Restores replay it
+    like the erasure ledger, so the values kept never serve any other purpose again."""
+
+    __tablename__ = "erasure_restriction"
+
+    subject_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    restricted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    purposes: Mapped[str] = mapped_column(Text)  # comma-separated, sorted
+
+
 class SystemKey(Base):
     """Secrets other than DEKs (blind-index key, audit key), wrapped by the KEK."""
 

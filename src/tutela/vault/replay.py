@@ -1,12 +1,15 @@
 """Replaying an erasure ledger onto a restored database, so nobody erased after a backup was
 taken comes back with it.
 
-A ledger entry is (subject id, field, erased at): field None for a whole subject. Replaying
-applies what the database's own ledger lacks: a whole subject is crypto-shredded and deleted
-as `erase` does (its connected-system identities handed to a callback first, while they can
-still be read); fields are erased for good as `erase_fields` does (the rest re-keyed); entries
-of subjects the database does not hold are only entered in its ledger, so the next backup
-carries them. Everything happens on the caller's connection, inside its transaction.
+A ledger entry is (subject id, field, erased at): field None for a whole subject; or a
+permanent restriction (subject id, purposes, restricted at) made by an erasure that kept
+values a legal obligation needs. Replaying applies what the database's own ledger lacks: a
+whole subject is crypto-shredded and deleted as `erase` does (its connected-system identities
+handed to a callback first, while they can still be read); fields are erased for good as
+`erase_fields` does (the rest re-keyed); then restrictions are set again (the latest of a
+subject wins); entries of subjects the database does not hold are only entered in its ledger,
+so the next backup carries them. Everything happens on the caller's connection, inside its
+transaction.
 """
 
 from __future__ import annotations
@@ -38,11 +41,31 @@ class Erased:
     field: str | None = None  # None: the whole subject
 
 
+@dataclass(frozen=True, order=True)
+class Restricted:
+    """One ledger entry: a subject restricted for good to some purposes (names only)."""
+
+    at: datetime
+    subject_id: str
+    purposes: tuple[str, ...]  # sorted
+
+
+Entry = Erased | Restricted
+
+
+def order(item: Entry) -> tuple[datetime, str, int, str]:
+    """A total order over both kinds of entry (erasures before restrictions at one time)."""
+    if isinstance(item, Restricted):
+        return (item.at, item.subject_id, 2, ",".join(item.purposes))
+    return (item.at, item.subject_id, 0 if item.field is None else 1, item.field or "")
+
+
 @dataclass(frozen=True)
 class ReplayReport:
     subjects_erased: tuple[str, ...] = ()
     fields_erased: dict[str, tuple[str, ...]] = field(default_factory=dict)
     recorded: int = 0  # entries only entered in the ledger (nothing held to erase)
+    restricted: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def entry(subject_id: str, at: Any, field_name: str | None = None) -> Erased:
@@ -52,25 +75,36 @@ def entry(subject_id: str, at: Any, field_name: str | None = None) -> Erased:
     return Erased(when, subject_id, field_name)
 
 
-def read_ledger(conn: Connection) -> set[Erased]:
-    """Both ledgers of the database: whole subjects and single fields."""
-    entries = {entry(sid, at) for sid, at in repository.erasure_ledger(conn)}
+def restriction(subject_id: str, at: Any, purposes: Iterable[str]) -> Restricted:
+    """A restriction entry with its time as an aware UTC datetime and its purposes sorted."""
+    when = as_datetime(at)
+    assert when is not None
+    return Restricted(when, subject_id, tuple(sorted(set(purposes))))
+
+
+def read_ledger(conn: Connection, *, restrictions: bool = True) -> set[Entry]:
+    """The ledgers of the database: whole subjects, single fields and (unless `restrictions`
+    is false: a database older than the restriction ledger) permanent restrictions."""
+    entries: set[Entry] = {entry(sid, at) for sid, at in repository.erasure_ledger(conn)}
     entries |= {entry(sid, at, f) for sid, f, at in repository.field_erasures(conn)}
+    if restrictions:
+        entries |= {restriction(sid, at, p) for sid, p, at in repository.restrictions(conn)}
     return entries
 
 
-def ledger_of(conn: Connection, subject_ids: Collection[str]) -> set[Erased]:
+def ledger_of(conn: Connection, subject_ids: Collection[str]) -> set[Entry]:
     """The ledger entries of some subjects (what one unit of work just erased)."""
     ids = list(subject_ids)
-    entries = {entry(sid, at) for sid, at in repository.erasures_of(conn, ids)}
+    entries: set[Entry] = {entry(sid, at) for sid, at in repository.erasures_of(conn, ids)}
     entries |= {entry(sid, at, f) for sid, f, at in repository.field_erasures_of(conn, ids)}
+    entries |= {restriction(sid, at, p) for sid, p, at in repository.restrictions(conn, ids)}
     return entries
 
 
 def replay(
     conn: Connection,
     keys: KeyProvider,
-    entries: Iterable[Erased],
+    entries: Iterable[Entry],
     *,
     identity_fields: Collection[str] = (),
     before_erase: BeforeErase | None = None,
@@ -82,9 +116,13 @@ def replay(
             open with this keyring (nothing is changed if the caller rolls back).
     """
     present = read_ledger(conn)
-    gone = {e.subject_id for e in present if e.field is None}
+    gone = {e.subject_id for e in present if isinstance(e, Erased) and e.field is None}
     todo: dict[str, list[Erased]] = defaultdict(list)
-    for item in sorted(set(entries) - present):
+    limits: dict[str, list[Restricted]] = defaultdict(list)
+    for item in sorted(set(entries) - present, key=order):
+        if isinstance(item, Restricted):
+            limits[item.subject_id].append(item)
+            continue
         if item.field is None and item.subject_id in gone:
             continue  # erased once is erased: the time may differ only in precision
         todo[item.subject_id].append(item)
@@ -123,7 +161,31 @@ def replay(
             found = repository.load_records(conn, [sid]).get(sid)
         if done:
             trimmed[sid] = tuple(sorted(set(done)))
-    return ReplayReport(tuple(erased), trimmed, recorded)
+    restricted = _restrict(conn, limits, present)
+    recorded += sum(len(items) for sid, items in limits.items() if sid not in restricted)
+    return ReplayReport(tuple(erased), trimmed, recorded, restricted)
+
+
+def _restrict(
+    conn: Connection, limits: dict[str, list[Restricted]], present: set[Entry]
+) -> dict[str, tuple[str, ...]]:
+    """Enter the restriction entries in the ledger and set each held subject's latest
+    restriction (after field erasures, on what they kept); returns what was set."""
+    done: dict[str, tuple[str, ...]] = {}
+    if not limits:
+        return done
+    known: dict[str, list[Restricted]] = defaultdict(list)
+    for e in present:
+        if isinstance(e, Restricted) and e.subject_id in limits:
+            known[e.subject_id].append(e)
+    for sid, items in limits.items():
+        repository.add_restrictions(conn, [(sid, e.purposes, e.at) for e in items])
+        if repository.load_records(conn, [sid]).get(sid) is None:
+            continue  # erased whole, or never held here: only recorded
+        latest = max([*items, *known[sid]], key=order)
+        repository.set_restriction(conn, sid, frozenset(latest.purposes), latest.at)
+        done[sid] = latest.purposes
+    return done
 
 
 def _by_time(parts: list[Erased]) -> list[tuple[datetime, tuple[str, ...]]]:

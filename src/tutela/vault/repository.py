@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,13 +11,21 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from tutela.core.storage.base import table_of
 from tutela.core.storage.raw import RawStatement, as_datetime
-from tutela.vault.models import BlindIndexEntry, Erasure, FieldErasure, Subject, SystemKey
+from tutela.vault.models import (
+    BlindIndexEntry,
+    Erasure,
+    ErasureRestriction,
+    FieldErasure,
+    Subject,
+    SystemKey,
+)
 
 _subject = table_of(Subject)
 _index = table_of(BlindIndexEntry)
 _erasure = table_of(Erasure)
 _system = table_of(SystemKey)
 _field_erasure = table_of(FieldErasure)
+_restriction = table_of(ErasureRestriction)
 
 
 @dataclass(frozen=True)
@@ -345,3 +353,41 @@ def add_field_erasures(conn: Connection, rows: Sequence[tuple[str, str, datetime
             insert(_field_erasure),
             [{"subject_id": s, "field": f, "erased_at": at} for s, f, at in rows],
         )
+
+
+def restrictions(
+    conn: Connection, subject_ids: Sequence[str] | None = None
+) -> list[tuple[str, tuple[str, ...], datetime]]:
+    """Restriction-ledger rows (of the given subjects, or all): (subject_id, purposes,
+    restricted_at)."""
+    query = select(
+        _restriction.c.subject_id, _restriction.c.purposes, _restriction.c.restricted_at
+    ).order_by(_restriction.c.restricted_at, _restriction.c.subject_id)
+    if subject_ids is not None:
+        query = query.where(_restriction.c.subject_id.in_(list(subject_ids)))
+    return [(r[0], _purposes(r[1]), r[2]) for r in conn.execute(query)]
+
+
+def add_restrictions(
+    conn: Connection, rows: Sequence[tuple[str, Collection[str], datetime]]
+) -> None:
+    """Enter (subject_id, purposes, restricted_at) rows in the restriction ledger: permanent
+    restrictions made by erasures that kept values a legal obligation needs."""
+    if rows:
+        conn.execute(
+            insert(_restriction),
+            [
+                {"subject_id": s, "purposes": ",".join(sorted(p)), "restricted_at": at}
+                for s, p, at in rows
+            ],
+        )
+
+
+def restricted_for_good(conn: Connection, subject_id: str) -> bool:
+    """Whether the subject is in the restriction ledger."""
+    query = select(_restriction.c.subject_id).where(_restriction.c.subject_id == subject_id)
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def _purposes(value: str) -> tuple[str, ...]:
+    return tuple(sorted(filter(None, value.split(","))))
