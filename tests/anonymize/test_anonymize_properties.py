@@ -131,3 +131,26 @@ def test_mondrian_results_pass_the_checker(problem: Any) -> None:
         return
     check_release(table, result, spec, as_dicts)
     assert result.metrics.suppressed == 0
+
+
+def test_mondrian_counts_the_classes_a_reader_sees() -> None:
+    """Two partitions released under the same labels ("0", "*") are one class to a reader:
+    the metrics count them as one (found by the property test above)."""
+    table = pl.DataFrame(
+        {"q0": [0, 0, 0, 0], "q1": ["0", "1", "2", "3"], "s": ["a"] * 4, "other": [0, 1, 2, 3]}
+    )
+    rows = {
+        "q0": [["0", "*"]],
+        "q1": [["0", "*"], ["1", "*"], ["2", "*"], ["3", "*"]],
+    }
+    spec = Spec(quasi=["q0", "q1"], k=2, sensitive="s")
+    result = anonymize(
+        table,
+        quasi=spec.quasi,
+        hierarchies={q: Hierarchy.from_rows(r) for q, r in rows.items()},
+        k=2,
+        sensitive="s",
+        method="mondrian",
+    )
+    check_release(table, result, spec, {q: {r[0]: r for r in rs} for q, rs in rows.items()})
+    assert result.metrics.classes == 1

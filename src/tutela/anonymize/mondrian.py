@@ -172,11 +172,15 @@ def _release(
         share.append(sh)
         precision.append(pr)
         entropy.append(-np.log2(freq[attribute.ordinal] / group))
+    # Two partitions can be released with the same labels (both generalized to "*"): what a
+    # reader sees, and so what the metrics count, are the classes of released values.
+    released = pl.DataFrame(columns).select(pl.concat_str(pl.all(), separator="\x1f"))
+    _, class_ids = np.unique(released.to_series().to_numpy(), return_inverse=True)
     metrics = summarize(
         quasi=request.quasi,
         weight=np.ones(n, dtype=np.int64),
         suppressed=np.zeros(n, dtype=np.bool_),
-        class_ids=part,
+        class_ids=class_ids.astype(np.int64),
         share=share,
         precision=precision,
         entropy=entropy,
