@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from admin_support import (
     COOKIE,
     MANAGER_ROLE,
     NO_REQUESTS_ROLE,
-    T0,
     Key,
     assert_accessible_page,
     csrf_of,
@@ -37,7 +35,6 @@ from admin_support import (
     table_rows,
     verified,
 )
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tutela import Settings, Tutela
@@ -48,69 +45,6 @@ from tutela.testing import OutboxMailer, PiiCanary
 from tutela.web.deadline_chart import BUCKETS, EMPTY_TEXT, bucket_counts, deadline_chart
 
 # -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(T0)
-
-
-@pytest.fixture
-def outbox() -> OutboxMailer:
-    return OutboxMailer()
-
-
-@pytest.fixture
-def tutela(
-    settings: Settings, clock: FrozenClock, outbox: OutboxMailer, canary: PiiCanary
-) -> Iterator[Tutela]:
-    """A fresh home on the frozen clock, its mail in `outbox`; its audit rows hold no canary
-    and its chain verifies when the test ends."""
-    with Tutela.init(settings=settings, clock=clock, mailer=outbox) as opened:
-        yield opened
-        leaks = canary.leaks(repr(e) for e in opened.audit_entries())
-        assert not leaks, f"{len(leaks)} canary value(s) leaked into audit rows"
-        assert opened.verify_audit().ok
-
-
-@pytest.fixture
-def app(settings: Settings, tutela: Tutela) -> FastAPI:
-    return create_app(settings, vault=tutela)
-
-
-@pytest.fixture
-def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
-    """`new_client()`: another browser (its own cookies) on the same app."""
-    with ExitStack() as stack:
-        yield lambda: stack.enter_context(TestClient(app, raise_server_exceptions=False))
-
-
-@pytest.fixture
-def client(new_client: Callable[[], TestClient]) -> TestClient:
-    return new_client()
-
-
-@pytest.fixture
-def client_with(
-    settings: Settings,
-    tutela: Tutela,
-    database_url: str | None,
-    clock: FrozenClock,
-    outbox: OutboxMailer,
-) -> Iterator[Callable[..., TestClient]]:
-    """`client_with(cookie_secure=True, …)`: a client of an app over the same home opened
-    again with some settings changed."""
-    with ExitStack() as stack:
-
-        def make(**overrides: Any) -> TestClient:
-            custom = Settings.load(
-                settings.home, environ={}, database_url=database_url, **overrides
-            )
-            opened = stack.enter_context(Tutela.open(settings=custom, clock=clock, mailer=outbox))
-            app = create_app(custom, vault=opened)
-            return stack.enter_context(TestClient(app, raise_server_exceptions=False))
-
-        yield make
 
 
 @pytest.fixture

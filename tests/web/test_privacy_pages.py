@@ -15,14 +15,12 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import timedelta
 from html import escape
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from privacy_pages_support import (
     CHOOSABLE,
@@ -30,7 +28,6 @@ from privacy_pages_support import (
     KEPT,
     PAGES,
     POSTS,
-    T0,
     challenge_of,
     csrf_of,
     masked,
@@ -41,8 +38,7 @@ from privacy_pages_support import (
     verify,
 )
 
-from tutela import Settings, Tutela
-from tutela.api import create_app
+from tutela import Tutela
 from tutela.clock import FrozenClock
 from tutela.errors import ProcessingRestricted
 from tutela.rights.service import Status
@@ -56,70 +52,6 @@ from tutela.web.pages import site_stylesheet
 def _quiet_test_client(caplog: pytest.LogCaptureFixture) -> None:
     """The test client's own log lines quote URLs; what matters is what the server logs."""
     caplog.set_level(logging.WARNING, logger="httpx")
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(T0)
-
-
-@pytest.fixture
-def outbox() -> OutboxMailer:
-    return OutboxMailer()
-
-
-@pytest.fixture
-def tutela(
-    settings: Settings, clock: FrozenClock, outbox: OutboxMailer, canary: PiiCanary
-) -> Iterator[Tutela]:
-    """A fresh home on a frozen clock whose email lands in `outbox`; when the test ends no
-    canary value may be in its audit rows and the chain must verify."""
-    with Tutela.init(settings=settings, clock=clock, mailer=outbox) as opened:
-        yield opened
-        leaks = canary.leaks(repr(e) for e in opened.audit_entries())
-        assert not leaks, f"{len(leaks)} canary value(s) leaked into audit rows"
-        assert opened.verify_audit().ok
-
-
-@pytest.fixture
-def app(settings: Settings, tutela: Tutela) -> FastAPI:
-    return create_app(settings, vault=tutela)
-
-
-@pytest.fixture
-def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
-    """`new_client()`: another browser (its own cookies) on the same app."""
-    with ExitStack() as stack:
-        yield lambda: stack.enter_context(TestClient(app, raise_server_exceptions=False))
-
-
-@pytest.fixture
-def client(new_client: Callable[[], TestClient]) -> TestClient:
-    return new_client()
-
-
-@pytest.fixture
-def client_with(
-    settings: Settings,
-    database_url: str | None,
-    clock: FrozenClock,
-    outbox: OutboxMailer,
-    tutela: Tutela,
-) -> Iterator[Callable[..., TestClient]]:
-    """`client_with(cookie_secure=True, …)`: a client of the same home opened again with some
-    settings changed (same clock and outbox)."""
-    with ExitStack() as stack:
-
-        def make(base_url: str = "http://testserver", **overrides: Any) -> TestClient:
-            custom = Settings.load(
-                settings.home, environ={}, database_url=database_url, **overrides
-            )
-            opened = stack.enter_context(Tutela.open(settings=custom, clock=clock, mailer=outbox))
-            app = create_app(custom, vault=opened)
-            client = TestClient(app, base_url=base_url, raise_server_exceptions=False)
-            return stack.enter_context(client)
-
-        yield make
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from tutela.core.crypto.deterministic import new_master_key, recipient_key
-from tutela.errors import ConfigError, KeyFileInsecure
+from tutela.core.crypto.keyring import check_private
+from tutela.errors import ConfigError
 
 DEID_KEY_ENV = "TUTELA_DEID_KEY"
 HOME_KEY_FILE = "deid.key"  # the API server's key, in the Tutela home
@@ -91,15 +91,7 @@ def read_key_file(path: Path) -> MasterKey:
     Raises:
         ConfigError: missing or malformed. KeyFileInsecure: group or others can read it.
     """
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ConfigError(f"key file {path} not found") from None
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileInsecure(
-            f"key file {path} is readable by group or others (mode "
-            f"{stat.S_IMODE(info.st_mode):o}); run 'chmod 600 {path}'"
-        )
+    check_private(path)
     try:
         text = path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):

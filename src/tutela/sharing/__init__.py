@@ -9,7 +9,8 @@ from tutela.sharing.errors import (
     PartnerNotInDataMap,
     ShareNotWritten,
 )
-from tutela.sharing.service import ReportRenderer, ShareRecord, ShareResult, SharingDesk
+from tutela.sharing.repository import ShareRecord
+from tutela.sharing.service import ReportRenderer, ShareResult, SharingDesk
 
 __all__ = [
     "Agreement",

@@ -20,7 +20,9 @@ _subject = table_of(Subject)
 
 
 @dataclass(frozen=True)
-class ExportRow:
+class ShareRecord:
+    """One export in the register: what went to whom, when, under which version of the map."""
+
     id: str
     partner: str
     purpose: str
@@ -34,6 +36,9 @@ class ExportRow:
     datamap_version: str
     manifest_sha256: str
     destination: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**vars(self), "at": self.at.isoformat(), "fields": list(self.fields)}
 
 
 def unrestricted_subjects(conn: Connection, after: str, limit: int) -> list[str]:
@@ -62,7 +67,7 @@ def restricted_among(conn: Connection, subject_ids: Sequence[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def insert_export(conn: Connection, row: ExportRow) -> None:
+def insert_export(conn: Connection, row: ShareRecord) -> None:
     conn.execute(
         insert(_export).values(
             id=row.id,
@@ -82,7 +87,7 @@ def insert_export(conn: Connection, row: ExportRow) -> None:
     )
 
 
-def exports(conn: Connection, *, partner: str | None = None) -> list[ExportRow]:
+def exports(conn: Connection, *, partner: str | None = None) -> list[ShareRecord]:
     """The register, oldest first (of one partner, if given)."""
     query = select(_export).order_by(_export.c.at, _export.c.id)
     if partner is not None:
@@ -90,11 +95,11 @@ def exports(conn: Connection, *, partner: str | None = None) -> list[ExportRow]:
     return [_row(r) for r in conn.execute(query)]
 
 
-def _row(r: Any) -> ExportRow:
+def _row(r: Any) -> ShareRecord:
     m = r._mapping
     at = as_datetime(m["at"])
     assert at is not None  # NOT NULL column
-    return ExportRow(
+    return ShareRecord(
         **{
             **m,
             "at": at,

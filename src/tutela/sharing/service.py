@@ -36,6 +36,7 @@ from tutela.deid.keys import KeySource, home_key_source
 from tutela.sharing import files, repository
 from tutela.sharing.agreement import Agreement, resolve
 from tutela.sharing.errors import NothingToShare
+from tutela.sharing.repository import ShareRecord
 from tutela.sharing.table import build_table
 from tutela.vault import Vault
 
@@ -48,42 +49,6 @@ if TYPE_CHECKING:
 ACTION = "share.export"
 # Renders the HTML report of an export (`tutela.web.anonymize_report` in the CLI).
 ReportRenderer = Callable[["AnonymizationReport", str], str]
-
-
-@dataclass(frozen=True)
-class ShareRecord:
-    """One export in the register: what went to whom, when, under which version of the map."""
-
-    id: str
-    partner: str
-    purpose: str
-    at: datetime
-    actor: str
-    subjects: int
-    rows: int
-    fields: tuple[str, ...]
-    format: str
-    models: str
-    datamap_version: str
-    manifest_sha256: str
-    destination: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "partner": self.partner,
-            "purpose": self.purpose,
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "subjects": self.subjects,
-            "rows": self.rows,
-            "fields": list(self.fields),
-            "format": self.format,
-            "models": self.models,
-            "datamap_version": self.datamap_version,
-            "manifest_sha256": self.manifest_sha256,
-            "destination": self.destination,
-        }
 
 
 @dataclass(frozen=True)
@@ -229,7 +194,7 @@ class SharingDesk:
 
     def log(self, uow: UnitOfWork, *, partner: str | None = None) -> list[ShareRecord]:
         """The share register, oldest first."""
-        return [ShareRecord(**vars(row)) for row in repository.exports(uow.conn, partner=partner)]
+        return repository.exports(uow.conn, partner=partner)
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -255,7 +220,7 @@ class SharingDesk:
         return records
 
     def _register(self, uow: UnitOfWork, record: ShareRecord, actor: Actor) -> None:
-        repository.insert_export(uow.conn, repository.ExportRow(**record.__dict__))
+        repository.insert_export(uow.conn, record)
         uow.record(
             AuditEvent(
                 actor=actor.id,

@@ -267,7 +267,12 @@ def parse_master_key(spec: str) -> dict[int, bytes]:
     return keys
 
 
-def _read_key_file(path: Path) -> dict[int, bytes]:
+def check_private(path: Path) -> None:
+    """Refuse a key file that is missing or that anyone but its owner may read.
+
+    Raises:
+        ConfigError: missing. KeyFileInsecure: group or others can read it.
+    """
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -277,6 +282,10 @@ def _read_key_file(path: Path) -> dict[int, bytes]:
             f"key file {path} is readable by group or others (mode "
             f"{stat.S_IMODE(info.st_mode):o}); run 'chmod 600 {path}'"
         )
+
+
+def _read_key_file(path: Path) -> dict[int, bytes]:
+    check_private(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         if document.get("format") != KEY_FILE_FORMAT:
