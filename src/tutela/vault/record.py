@@ -14,6 +14,7 @@ Format (version 1)::
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from collections.abc import Mapping
 
 from tutela.core.crypto import DataKey
@@ -26,12 +27,15 @@ _LEN = struct.Struct(">I")
 
 def pack(sealed: Mapping[str, bytes]) -> bytes:
     """Pack field ciphertexts (field names sorted, so equal maps pack equally)."""
-    parts = [bytes([FORMAT_V1])]
+    out = bytearray((FORMAT_V1,))
     for field in sorted(sealed):
         name = field.encode()
         blob = sealed[field]
-        parts += [bytes([len(name)]), name, _LEN.pack(len(blob)), blob]
-    return b"".join(parts)
+        out.append(len(name))
+        out += name
+        out += _LEN.pack(len(blob))
+        out += blob
+    return bytes(out)
 
 
 def unpack(packed: bytes) -> dict[str, bytes]:
@@ -43,17 +47,23 @@ def unpack(packed: bytes) -> dict[str, bytes]:
     try:
         while pos < end:
             size = packed[pos]
-            name = packed[pos + 1 : pos + 1 + size].decode()
+            name = _name(packed[pos + 1 : pos + 1 + size])
             pos += 1 + size
-            length = int.from_bytes(packed[pos : pos + 4], "big")
+            (length,) = _LEN.unpack_from(packed, pos)
             pos += 4
             if pos + length > end:
                 raise ValueError("truncated")
             out[name] = packed[pos : pos + length]
             pos += length
-    except (ValueError, IndexError, UnicodeDecodeError):
+    except (ValueError, IndexError, UnicodeDecodeError, struct.error):
         raise DecryptionFailed() from None
     return out
+
+
+@lru_cache(maxsize=256)
+def _name(raw: bytes) -> str:
+    """A field name's text (cached: a record holds the same few names as every other)."""
+    return raw.decode()
 
 
 def seal(

@@ -117,10 +117,11 @@ def _text(name: str, spec: FieldSpec, raw: object, kind: str) -> str:
         raise ValidationFailed(name, f"is longer than {limit} characters")
     if _CONTROL.search(text):
         raise ValidationFailed(name, "contains control characters")
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        raise ValidationFailed(name, "is not valid Unicode text") from None
+    if not text.isascii():  # ASCII always encodes; only other text can hold lone surrogates
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise ValidationFailed(name, "is not valid Unicode text") from None
     return text
 
 
@@ -213,17 +214,19 @@ def _boolean(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> Json
 
 
 def _choice(rules: ValueRules, name: str, spec: FieldSpec, raw: object) -> JsonValue:
-    allowed = ", ".join(spec.choices)
+    def allowed() -> str:
+        return ", ".join(spec.choices)
+
     if spec.multiple:
         items = raw.split(";") if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise ValidationFailed(name, f"must be a list of choices ({allowed})")
-        chosen = sorted({i.strip() for i in items if i.strip()})
+            raise ValidationFailed(name, f"must be a list of choices ({allowed()})")
+        chosen = sorted({s for s in (i.strip() for i in items) if s})
         if any(c not in spec.choices for c in chosen):
-            raise ValidationFailed(name, f"has a value that is not one of: {allowed}")
+            raise ValidationFailed(name, f"has a value that is not one of: {allowed()}")
         return chosen
     if not isinstance(raw, str) or raw.strip() not in spec.choices:
-        raise ValidationFailed(name, f"must be one of: {allowed}")
+        raise ValidationFailed(name, f"must be one of: {allowed()}")
     return raw.strip()
 
 

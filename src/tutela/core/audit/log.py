@@ -120,11 +120,18 @@ def _storable(event: AuditEvent) -> AuditEvent:
     """The event as it can be stored on any backend: no control characters or unencodable
     text, nothing wider than its column. Names that came from a request (an unknown purpose
     or subject id) are recorded, not trusted."""
-    changes: dict[str, object] = {
-        name: _clean(getattr(event, name), width) for name, width in _WIDTHS.items()
-    }
-    changes["fields"] = _clean_fields(tuple(event.fields))
-    return replace(event, **changes)  # type: ignore[arg-type]
+    changes: dict[str, object] = {}
+    for name, width in _WIDTHS.items():
+        text = getattr(event, name)
+        cleaned = _clean(text, width)
+        if cleaned is not text:
+            changes[name] = cleaned
+    fields = tuple(event.fields)
+    cleaned_fields = _clean_fields(fields)
+    if cleaned_fields != fields or not isinstance(event.fields, tuple):
+        changes["fields"] = cleaned_fields
+    # Nearly every event is already storable: only rebuild the ones that are not.
+    return replace(event, **changes) if changes else event  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1024)

@@ -25,16 +25,9 @@ _FIELD_LABEL = b"tutela.field.v1\x00"
 _DEK_LABEL = b"tutela.dek.v1\x00"
 
 
-def field_aad(subject_id: str, field_name: str, dek_version: int) -> bytes:
-    """Associated data that binds a field ciphertext to its place."""
-    return (
-        _FIELD_LABEL
-        + subject_id.encode()
-        + b"\x00"
-        + field_name.encode()
-        + b"\x00"
-        + dek_version.to_bytes(4, "big")
-    )
+def _aad_parts(subject_id: str, dek_version: int) -> tuple[bytes, bytes]:
+    """The field AAD around the field name: the same for every field of a key."""
+    return _FIELD_LABEL + subject_id.encode() + b"\x00", b"\x00" + dek_version.to_bytes(4, "big")
 
 
 def dek_aad(subject_id: str, dek_version: int) -> bytes:
@@ -50,9 +43,17 @@ class DataKey:
     version: int
     material: bytes = field(repr=False)
     _cipher: AESGCM = field(init=False, repr=False, compare=False)
+    _aad: tuple[bytes, bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_cipher", _hazmat.aead(self.material))
+        # A record seals and opens many fields under one key: build the shared AAD parts once.
+        object.__setattr__(self, "_aad", _aad_parts(self.subject_id, self.version))
+
+    def field_aad(self, field_name: str) -> bytes:
+        """Associated data that binds a field ciphertext to its place (module docstring)."""
+        head, tail = self._aad
+        return head + field_name.encode() + tail
 
     @classmethod
     def generate(cls, subject_id: str, version: int = 1) -> DataKey:
@@ -76,11 +77,10 @@ class DataKey:
         """Decrypt one field value; `DecryptionFailed` for any mismatch or tampering."""
         if blob[:1] != FORMAT_V1:
             raise DecryptionFailed()
-        aad = field_aad(self.subject_id, field_name, self.version)
-        return _hazmat.open_sealed(self._cipher, blob[1:], aad)
+        return _hazmat.open_sealed(self._cipher, blob[1:], self.field_aad(field_name))
 
 
 def seal_field_with_nonce(key: DataKey, field_name: str, plaintext: bytes, nonce: bytes) -> bytes:
     """The deterministic core of `DataKey.seal`, exposed for known-answer tests only."""
-    aad = field_aad(key.subject_id, field_name, key.version)
+    aad = key.field_aad(field_name)
     return FORMAT_V1 + _hazmat.seal_with_nonce(key._cipher, nonce, plaintext, aad)
