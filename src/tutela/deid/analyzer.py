@@ -74,21 +74,26 @@ class Analyzer:
         """Findings in `text`, sorted by start offset, none overlapping."""
         floor = self.threshold if threshold is None else threshold
         candidates: list[Finding] = []
+        words = _ContextWords(text)
         for recognizer in self.recognizers:
             context = recognizer.context
             if recognizer.max_score < floor and (
                 recognizer.max_score + CONTEXT_BOOST < floor
-                or not (context and self._cues[recognizer.name].search(text))
+                or not (context and self._cued(text, words, recognizer))
             ):
                 continue  # nothing it finds could count here
+            in_text: bool | None = None  # whether a context word is anywhere in the text
             for proposed in recognizer.find(text):
                 if self._entities is not None and proposed.entity_type not in self._entities:
                     continue
                 if proposed.score + CONTEXT_BOOST < floor:
                     continue  # not even context could lift it over the threshold
                 found = proposed
-                if context and found.score < 1.0 and _near(text, found, context):
-                    found = found.with_score(min(1.0, found.score + CONTEXT_BOOST))
+                if context and found.score < 1.0:
+                    if in_text is None:
+                        in_text = words.anywhere(context)
+                    if in_text and words.near(found, context):
+                        found = found.with_score(min(1.0, found.score + CONTEXT_BOOST))
                 if found.score < floor:
                     continue
                 if self._allow and text[found.start : found.end].casefold() in self._allow:
@@ -99,6 +104,12 @@ class Analyzer:
                 Finding(entity, m.start(), m.end(), 1.0, "deny_list") for m in regex.finditer(text)
             )
         return self._resolve(candidates)
+
+    def _cued(self, text: str, words: _ContextWords, recognizer: Recognizer) -> bool:
+        """Whether one of the recognizer's context words starts a word of `text`."""
+        if not words.maybe_cued(recognizer.context):
+            return False
+        return self._cues[recognizer.name].search(text) is not None
 
     def _resolve(self, candidates: list[Finding]) -> list[Finding]:
         order = self._order
@@ -121,12 +132,68 @@ class Analyzer:
         return kept
 
 
-def _near(text: str, found: Finding, context: tuple[str, ...]) -> bool:
-    """Whether one of the context words (or a word starting with one) is within
-    `CONTEXT_WINDOW` words of the finding (looking only at the text around it)."""
-    before = _WORD.findall(text, max(0, found.start - _CONTEXT_CHARS), found.start)
-    after = _WORD.findall(text, found.end, found.end + _CONTEXT_CHARS)
-    return any(
-        w.casefold().startswith(context)
-        for w in (*before[-CONTEXT_WINDOW:], *after[:CONTEXT_WINDOW])
-    )
+class _ContextWords:
+    """The words of one text, found once and shared by every recognizer's context check.
+
+    `near` gives the same answer as looking for words in the text within
+    `_CONTEXT_CHARS` of the finding: the words of a stretch of text are the words of the
+    whole text cut to that stretch (the word pattern has no look-around).
+    """
+
+    __slots__ = ("_ends", "_folded", "_lowered", "_starts", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._folded: str | None = None
+        self._lowered: str | None = None
+        self._starts: list[int] | None = None  # the words' offsets, found on first use
+        self._ends: list[int] = []
+
+    def anywhere(self, context: tuple[str, ...]) -> bool:
+        """Whether a context word occurs anywhere in the case-folded text: a necessary
+        condition for `near` (case folding works character by character)."""
+        if self._folded is None:
+            self._folded = self._text.casefold()
+        folded = self._folded
+        return any(word in folded for word in context)
+
+    def maybe_cued(self, context: tuple[str, ...]) -> bool:
+        """False only if the analyzer's cue regex cannot match: no context word is in the
+        text lower-cased as the regex engine compares characters (one for one: capital I
+        with dot to "i"; dotless i and long s, which it takes for "i" and "s", replaced)."""
+        if self._lowered is None:
+            text = self._text
+            if text.isascii():
+                self._lowered = text.lower()
+            else:
+                lowered = text.replace("\u0130", "i").lower()
+                self._lowered = lowered.replace("\u0131", "i").replace("\u017f", "s")
+        lowered = self._lowered
+        return any(word in lowered for word in context)
+
+    def near(self, found: Finding, context: tuple[str, ...]) -> bool:
+        """Whether one of the context words (or a word starting with one) is within
+        `CONTEXT_WINDOW` words of the finding, looking only at the text around it."""
+        if self._starts is None:
+            spans = [word.span() for word in _WORD.finditer(self._text)]
+            self._starts = [start for start, _ in spans]
+            self._ends = [end for _, end in spans]
+        text, starts, ends = self._text, self._starts, self._ends
+        low, high = max(0, found.start - _CONTEXT_CHARS), found.end + _CONTEXT_CHARS
+        # Before: the last words starting before the finding and ending inside the window.
+        last = bisect.bisect_left(starts, found.start)
+        for i in range(last - 1, max(last - CONTEXT_WINDOW, 0) - 1, -1):
+            if ends[i] <= low:
+                break
+            word = text[max(starts[i], low) : min(ends[i], found.start)]
+            if word.casefold().startswith(context):
+                return True
+        # After: the first words ending after the finding and starting inside the window.
+        first = bisect.bisect_right(ends, found.end)
+        for i in range(first, min(first + CONTEXT_WINDOW, len(starts))):
+            if starts[i] >= high:
+                break
+            word = text[max(starts[i], found.end) : min(ends[i], high)]
+            if word.casefold().startswith(context):
+                return True
+        return False

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from tutela.deid._digits import matches_at_numbers
 from tutela.deid.findings import Finding
 
 
@@ -41,12 +42,19 @@ Validator = Callable[[str], bool]
 
 @dataclass(frozen=True)
 class Pattern:
-    """A regular expression and the score of a match that passes validation."""
+    """A regular expression and the score of a match that passes validation.
+
+    `digits`: if set, the regex matches only where a digit that no word character precedes
+    starts at least this many digits (joined, if at all, by single spaces, dots or
+    dashes). It is then tried at such places only, not searched for across the text:
+    much cheaper, with the same matches (see `tutela.deid._digits`).
+    """
 
     name: str
     regex: str
     score: float
     flags: int = 0
+    digits: int = 0
 
 
 class PatternRecognizer(Recognizer):
@@ -80,7 +88,11 @@ class PatternRecognizer(Recognizer):
         if self.requires is not None and self.requires not in text:
             return
         for pattern, regex in self._compiled:
-            for match in regex.finditer(text):
+            if pattern.digits:
+                matches = matches_at_numbers(regex, text, pattern.digits)
+            else:
+                matches = regex.finditer(text)
+            for match in matches:
                 start, end = self.span(match)
                 if start < end and self.validate(text[start:end]):
                     yield Finding(self.entity, start, end, pattern.score, self.name)

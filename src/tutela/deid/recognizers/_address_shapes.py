@@ -161,6 +161,8 @@ DE_SEPARATE = wordset(
     "Gracht Plein Kade Singel"
 )
 DE_NL_SUFFIXES = DE_NL_STRONG + DE_NL_WEAK
+# Words that start a shape (case-folded); the others trigger one only by a suffix above.
+TYPE_WORDS = UNIT_WORDS | FR_TYPES | ROMANCE_TYPES
 
 
 @cache

@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import re
 
+from tutela.deid.recognizers._lexicon import wordset
+
 _LOOKBACK = 40  # characters of preceding text the negative-context checks read
 
 # "Order #123", "invoice no. 123", "ref: 123", "tracking number 123", "#123": an identifier
-# of the business, not of a person.
-_REFERENCE = re.compile(
-    r"(?:(?<![^\W\d_])(?:order|invoice|inv|ref|reference|tracking|ticket|case|receipt|"
-    r"transaction|txn|confirmation|booking|shipment|parcel|sku|item|bestellung|rechnung|"
-    r"commande|facture|pedido|factura|ordine|fattura|riferimento|referencia|référence|"
-    r"referenz|referentie|kenmerk|aktenzeichen)s?"
-    r"[\s.:#-]*(?:(?:no|nr|n[°º]|num|number|nummer|numéro|número|numero|id)\b[\s.:#-]*)?"
-    r"|#\s*)$",
+# of the business, not of a person. Read forwards, the text before a number ends with
+#   (?<![^\W\d_])(?:REFERENCE_WORDS)s?[\s.:#-]*(?:(?:NUMBER_WORDS)\b[\s.:#-]*)?|#\s*
+# ($: at the end, or before a final newline). Searching for that means trying it at every
+# position; the same pattern reversed is matched once, at the start of the reversed text.
+_REFERENCE_WORDS = wordset(
+    "order invoice inv ref reference tracking ticket case receipt transaction txn "
+    "confirmation booking shipment parcel sku item bestellung rechnung commande facture "
+    "pedido factura ordine fattura riferimento referencia référence referenz referentie "
+    "kenmerk aktenzeichen"
+)
+_NUMBER_WORDS = wordset("no nr n° nº num number nummer numéro número numero id")
+_REFERENCE_REVERSED = re.compile(
+    r"\n?(?:(?:[\s.:#-]*\b(?:"
+    + "|".join(re.escape(word[::-1]) for word in _NUMBER_WORDS)
+    + r"))?[\s.:#-]*s?(?:"
+    + "|".join(re.escape(word[::-1]) for word in _REFERENCE_WORDS)
+    + r")(?![^\W\d_])|\s*#)",
     re.IGNORECASE,
 )
 _CURRENCY = re.compile(r"(?:[$€£¥₹]|\b(?:usd|eur|gbp|chf|jpy))\s*$", re.IGNORECASE)
@@ -71,7 +82,13 @@ def in_digit_run(text: str, start: int, end: int, separators: str = " -.") -> bo
 
 def after_reference(text: str, start: int) -> bool:
     """Whether the span at `start` is introduced as a business reference ("Order #", "ref:")."""
-    return _REFERENCE.search(text[max(0, start - _LOOKBACK) : start]) is not None
+    return preceded_by_reversed(text, start, _REFERENCE_REVERSED)
+
+
+def preceded_by_reversed(text: str, start: int, reversed_words: re.Pattern[str]) -> bool:
+    """Whether `reversed_words` matches the start of the text just before `start` read
+    backwards: `preceded_by` for the reversed pattern, matched once instead of searched."""
+    return reversed_words.match(text[max(0, start - _LOOKBACK) : start][::-1]) is not None
 
 
 def after_currency(text: str, start: int) -> bool:

@@ -93,14 +93,15 @@ class CreditCardRecognizer(PatternRecognizer):
             "grouped",
             _FIRST + r"\d{3}([ -])\d{4}\1\d{4}(?:\1\d{1,4}(?:\1\d{1,3})?)?" + _AFTER,
             0.85,
+            digits=12,
         ),
         # 13-digit Visa as 4-3-3-3
-        Pattern("grouped_13", _FIRST + r"\d{3}([ -])\d{3}\1\d{3}\1\d{3}" + _AFTER, 0.85),
+        Pattern("grouped_13", _FIRST + r"\d{3}([ -])\d{3}\1\d{3}\1\d{3}" + _AFTER, 0.85, digits=13),
         # Amex 4-6-5, Diners 4-6-4
-        Pattern("amex_diners", _FIRST + r"\d{3}([ -])\d{6}\1\d{4,5}" + _AFTER, 0.85),
-        Pattern("plain", _FIRST + r"\d{12,18}" + _AFTER, 0.6),
+        Pattern("amex_diners", _FIRST + r"\d{3}([ -])\d{6}\1\d{4,5}" + _AFTER, 0.85, digits=14),
+        Pattern("plain", _FIRST + r"\d{12,18}" + _AFTER, 0.6, digits=13),
         # Twelve bare digits (Maestro) are common: only card context lifts them.
-        Pattern("plain_12", _FIRST + r"\d{11}" + _AFTER, 0.3),
+        Pattern("plain_12", _FIRST + r"\d{11}" + _AFTER, 0.3, digits=12),
     )
 
     def validate(self, candidate: str) -> bool:

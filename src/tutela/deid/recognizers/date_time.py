@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
+from tutela.deid._digits import matches_at_numbers
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
 from tutela.deid.registry import register
@@ -45,7 +46,7 @@ _YEAR = r"(?P<year>\d{4})"
 
 _PATTERNS = tuple(
     re.compile(_EDGE_BEFORE + p + _EDGE_AFTER, re.IGNORECASE)
-    for p in (
+    for p in (  # the first three start at a number, the last at a month name
         # 2024-03-05, 2024/03/05, 2024.03.05
         r"(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})",
         # 05/03/1984, 5.3.1984, 05-03-84 (day or month first)
@@ -61,6 +62,9 @@ _PATTERNS = tuple(
         _MONTH + r"\s*(?P<day>\d{1,2})" + _ORDINAL + r",?\s*" + _YEAR,
     )
 )
+# The digits each pattern's first number holds at least (see `tutela.deid._digits`); 0: the
+# pattern is searched for across the text.
+_DIGITS = (4, 1, 1, 0)
 # "version 1.2.24", "v4.13.57", "build 12.20.17"
 _VERSION_BEFORE = re.compile(
     r"(?<![^\W\d_])(?:v|ver|version|versión|versione|versie|release|build|app|rev)[\s.:]*$",
@@ -100,8 +104,9 @@ class DateTimeRecognizer(Recognizer):
     max_score = SCORE
 
     def find(self, text: str) -> Iterator[Finding]:
-        for regex in _PATTERNS:
-            for match in regex.finditer(text):
+        for regex, digits in zip(_PATTERNS, _DIGITS, strict=True):
+            matches = matches_at_numbers(regex, text, digits) if digits else regex.finditer(text)
+            for match in matches:
                 start, end = match.span()
                 if _TIME_AFTER.match(text, end) or _TIME_BEFORE.search(
                     text, max(0, start - 16), start

@@ -35,6 +35,7 @@ class DeTaxIdRecognizer(PatternRecognizer):
             "grouped",
             r"[1-9](?<![\w./-][1-9])(?<!\d [1-9])\d ?\d{3} ?\d{3} ?\d{3}" + _EDGE_AFTER,
             0.5,
+            digits=11,
         ),
     )
 

@@ -21,7 +21,10 @@ class EsNifRecognizer(PatternRecognizer):
     context = ("dni", "nie", "nif", "documento", "identidad", "identificación", "extranjero")
     patterns = (
         Pattern(
-            "dni", r"\d(?<![\w./-]\d)(?:\d{7}|\d\.\d{3}\.\d{3})[ -]?[A-Za-z]" + _EDGE_AFTER, 0.65
+            "dni",
+            r"\d(?<![\w./-]\d)(?:\d{7}|\d\.\d{3}\.\d{3})[ -]?[A-Za-z]" + _EDGE_AFTER,
+            0.65,
+            digits=8,
         ),
         Pattern("nie", r"[XYZxyz](?<![\w./-][XYZxyz])-?\d{7}-?[A-Za-z]" + _EDGE_AFTER, 0.7),
     )

@@ -31,7 +31,8 @@ class FrNirRecognizer(PatternRecognizer):
         "assure",
         "ssn",
     )
-    patterns = (Pattern("nir", _NIR, 0.65),)
+    # Six digits at least come before the department, which may be "2A" or "2B".
+    patterns = (Pattern("nir", _NIR, 0.65, digits=6),)
 
     def validate(self, candidate: str) -> bool:
         return nir.is_valid(candidate)

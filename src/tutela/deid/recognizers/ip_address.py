@@ -7,6 +7,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from tutela.deid._digits import matches_at_numbers
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
 from tutela.deid.recognizers._guards import preceded_by
@@ -53,7 +54,7 @@ class IpAddressRecognizer(Recognizer):
 
     def find(self, text: str) -> Iterator[Finding]:
         if "." in text:
-            for match in _V4.finditer(text):
+            for match in matches_at_numbers(_V4, text, 4):
                 if preceded_by(text, match.start(), _NOT_AN_ADDRESS):
                     continue
                 # 0.x.x.x is "this network", never a host: a version number.

@@ -84,7 +84,10 @@ _AFTER_IP = re.compile(
 )
 _RIVER = re.compile(r" (?:am|an der|an|im|in der|ob der|ob|bei|upon|on|sur|sous|lès) ")
 _PREFIX_WINDOW = 80
-_LAST_WORD = re.compile(r"(?:\w+[ \t]*[:=]?|\()[ \t]*\Z")
+# The last word before a place, with a ":" or "=" after it, or a "(": the regex reads the
+# text before the place backwards (reversed), so it is matched once instead of searched for.
+# `(?:\w+[ \t]*[:=]?|\()[ \t]*\Z` read forwards; its leftmost match is this longest one.
+_LAST_WORD_REVERSED = re.compile(r"[ \t]*(?:[:=]?[ \t]*\w+|\()")
 # Words right before a place that make the phrase and preposition checks worth running.
 _CUES = wordset(
     "in to from at near around outside nach aus bei à au vers desde hacia naar uit bij en a de"
@@ -94,8 +97,9 @@ _CUES = wordset(
 
 def _cue(text: str, start: int) -> str:
     """The word (or ":", "=", "(") right before `start` if it can introduce a place, else ""."""
-    last = _LAST_WORD.search(text, max(0, start - 30), start)
-    cue = last.group().strip(" \t").casefold() if last else ""
+    backwards = text[max(0, start - 30) : start][::-1]
+    last = _LAST_WORD_REVERSED.match(backwards)
+    cue = backwards[: last.end()].strip(" \t")[::-1].casefold() if last else ""
     return cue if cue.endswith((":", "=")) or cue == "(" or cue in _CUES else ""
 
 

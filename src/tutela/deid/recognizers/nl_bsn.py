@@ -23,9 +23,9 @@ class NlBsnRecognizer(PatternRecognizer):
     entity = "NL_BSN"
     context = ("bsn", "burgerservicenummer", "sofinummer", "citizen")  # citizen service number
     patterns = (
-        Pattern("plain", _FIRST + r"\d{8}" + _EDGE_AFTER, 0.3),
-        Pattern("dotted", _FIRST + r"\d{3}\.\d{2}\.\d{3}" + _EDGE_AFTER, 0.3),
-        Pattern("spaced", _FIRST + r"\d{2} \d{3} \d{3}" + _EDGE_AFTER, 0.3),
+        Pattern("plain", _FIRST + r"\d{8}" + _EDGE_AFTER, 0.3, digits=9),
+        Pattern("dotted", _FIRST + r"\d{3}\.\d{2}\.\d{3}" + _EDGE_AFTER, 0.3, digits=9),
+        Pattern("spaced", _FIRST + r"\d{2} \d{3} \d{3}" + _EDGE_AFTER, 0.3, digits=9),
     )
 
     def validate(self, candidate: str) -> bool:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
@@ -89,6 +90,7 @@ _SIGN_OFF_BEFORE = re.compile(
     r"(?:\r?\n[ \t]*|-{1,2}[ \t]*)+\Z",
     re.IGNORECASE,
 )
+_LONGEST_SIGN_OFF = len("hartelijke groet")  # the longest sign-off above
 _LABEL_BEFORE = re.compile(
     r"(?<![\w-])(?:full name|name|first name|last name|surname|given name|customer(?: name)?"
     r"|contact(?: person| name)?|client(?: name)?|account holder|card ?holder|holder|patient"
@@ -139,6 +141,8 @@ _STRONG_AFTER = re.compile(
     r"[ \t]*\((?:customer|client|agent|support|cliente|kunde|kundin|klant)\b|[ \t]*<[^>\s]+@",
     re.IGNORECASE,
 )
+# The characters each pattern after a name (and a closing bracket or ">") starts with.
+_AFTER_STARTS = " \t(<:'\u2019)>"
 _SPEAKER_LINE = re.compile(
     r"(?:^|\n)[ \t]*"
     r"(?P<stamp>\[[^\]\n]{1,40}\][ \t]*|(?:[A-Z][a-z]{2}[ \t]+)?[\d:/.,TZ+ -]{5,40})?\Z"
@@ -164,11 +168,24 @@ _WEAK_STREET_SUFFIX = re.compile(r"..(?:weg|pad|baan|boulevard|ring|hof)\Z", re.
 _NUMBER_AFTER = re.compile(r",?[ \t]+\d")
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?<![\w.,/-])\d{1,5}[A-Za-z]?,?[ \t]+\Z")
 _PREFIX_WINDOW = 80
+# Longer than any phrase `_PHRASE_BEFORE` knows ("in the name of": 14 characters).
+_LONGEST_PHRASE = 24
+
+
+def _ending(
+    regex: re.Pattern[str], before: str, longest: int, tail: str = " \t"
+) -> re.Match[str] | None:
+    """`regex.search(before)` for a regex that matches a word or phrase of at most `longest`
+    characters, not ending in a `tail` character, then only `tail` characters to the end:
+    the search starts where such a phrase could, not at every position of `before`."""
+    phrase_end = len(before.rstrip(tail))
+    return regex.search(before, max(0, phrase_end - longest))
+
+
 MAX_SCORE = 0.9
 
 
-@dataclass(frozen=True, slots=True)
-class _Cue:
+class _Cue(NamedTuple):
     """The last word before a candidate, and what the gap holds: which context patterns
     can match at all, so that only those are run."""
 
@@ -199,8 +216,18 @@ def _known(token: str, names: frozenset[str]) -> bool:
     return len(parts) > 1 and all(p in names for p in parts)
 
 
+@lru_cache(maxsize=4096)
 def _is_particle(piece: str) -> bool:
     return all(word in PARTICLES for word in piece.lower().split())
+
+
+@lru_cache(maxsize=4096)
+def _street_ending(piece: str) -> int:
+    """1 if the word ends as a street does ("…straße"), 2 if it ends as streets and surnames
+    do ("…ring"), else 0. Cached: the same words come back in text after text."""
+    if _STREET_SUFFIX.search(piece):
+        return 1
+    return 2 if _WEAK_STREET_SUFFIX.search(piece) else 0
 
 
 @register
@@ -253,12 +280,10 @@ class PersonRecognizer(Recognizer):
 
     def _street_word(self, text: str, piece: str, end: int) -> bool:
         """Whether a word names a street ("Hauptstraße", "Kerkstraat", "Thomasring 3")."""
-        if _known(piece, self._last):
+        ending = _street_ending(piece)
+        if not ending or _known(piece, self._last):
             return False
-        return bool(
-            _STREET_SUFFIX.search(piece)
-            or (_WEAK_STREET_SUFFIX.search(piece) and _NUMBER_AFTER.match(text, end))
-        )
+        return ending == 1 or _NUMBER_AFTER.match(text, end) is not None
 
     @staticmethod
     def _trimmed(segment: list[tuple[int, int, str]]) -> Iterator[tuple[int, int, list[str]]]:
@@ -282,7 +307,9 @@ class PersonRecognizer(Recognizer):
         before = ("\0" if start > _PREFIX_WINDOW else "") + window
         cue = _Cue.of(before)
         if (cue.word in STREET_CUES and _STREET_BEFORE.search(before)) or (
-            cue.word[:1].isdigit() and len(pieces[0]) > 2 and _HOUSE_NUMBER_BEFORE.search(before)
+            cue.word[:1].isdigit()
+            and len(pieces[0]) > 2
+            and _ending(_HOUSE_NUMBER_BEFORE, before, len("12345b,"))
         ):
             return None
         words = [
@@ -312,7 +339,7 @@ class PersonRecognizer(Recognizer):
             widened -= len(title.group("part"))
         elif (cue.colon and (label := _LABEL_BEFORE.search(before))) or (
             cue.line_break
-            and (label := _SIGN_OFF_BEFORE.search(before))
+            and (label := _ending(_SIGN_OFF_BEFORE, before, _LONGEST_SIGN_OFF, " \t,.!\r\n-"))
             and len(words) <= 3
             and text[end : end + 2].strip(" \t")[:1] in ("", "\n", "\r", ",", "|")
         ):
@@ -325,7 +352,9 @@ class PersonRecognizer(Recognizer):
                 return None
             score = max(score, 0.85 if any_known else unknown_floor - 0.05)
             widened -= len(greeting.group("part"))
-        elif cue.word in PHRASE_CUES and (phrase := _PHRASE_BEFORE.search(before)):
+        elif cue.word in PHRASE_CUES and (
+            phrase := _ending(_PHRASE_BEFORE, before, _LONGEST_PHRASE)
+        ):
             said = phrase.group().strip(" \t").lower()
             if said.split()[0] in VERB_CUES and not phrase.group().strip(" \t").islower():
                 pass  # "Email Addresses", "Call Summary": a heading, not "email Anna"
@@ -335,9 +364,11 @@ class PersonRecognizer(Recognizer):
                 score += 0.2 if single_unknown else 0.3  # "created by Facebook"
             else:
                 score = max(score + 0.4, 0.6 if not common else 0.0)
-        after = self._after(
-            text, end, before, any_known=any_known, common=common, single_unknown=single_unknown
-        )
+        after = 0.0  # unless a pattern of `_after` can start here
+        if end < len(text) and text[end] in _AFTER_STARTS:
+            after = self._after(
+                text, end, before, any_known=any_known, common=common, single_unknown=single_unknown
+            )
         return widened, min(score + after, MAX_SCORE)
 
     @staticmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
@@ -18,8 +19,9 @@ from tutela.deid.recognizers._guards import (
     glued,
     glued_before,
     in_digit_run,
-    preceded_by,
+    preceded_by_reversed,
 )
+from tutela.deid.recognizers._lexicon import wordset
 from tutela.deid.registry import register
 
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL")
@@ -43,10 +45,17 @@ _MAY_HOLD_NUMBERS = re.compile(r"[()\t\u00a0\u2010-\u2015/]|\d{2,} {2,}\d|[xX]|e
 _MIN_DIGITS = 6
 _MAX_DIGITS = 15  # E.164: more digits (without an international prefix) are an id or a card
 # A national number right after an identity-document label ("BSN:", "ID for the check:",
-# "id=") is that id, not a phone number.
-_ID_LABEL = re.compile(
-    r"(?<![^\W\d_])(?:id|ids|identifier|identification|kennung|bsn|burgerservicenummer|ssn|"
-    r"nif|dni|nie|nir|nino|idnr|steuer-?id|steuernummer)(?:[^\w\n]+[^\W\d_]+){0,3}[^\w\n]*$",
+# "id=") is that id, not a phone number. Read forwards, the text before it ends with
+#   (?<![^\W\d_])(?:ID_WORDS)(?:[^\w\n]+[^\W\d_]+){0,3}[^\w\n]*$
+# which is matched reversed, once, at the start of the reversed text (see `_guards`).
+_ID_WORDS = wordset(
+    "id ids identifier identification kennung bsn burgerservicenummer ssn nif dni nie nir "
+    "nino idnr steuerid steuer-id steuernummer"
+)
+_ID_LABEL_REVERSED = re.compile(
+    r"\n?[^\w\n]*(?:[^\W\d_]+[^\w\n]+){0,3}(?:"
+    + "|".join(re.escape(word[::-1]) for word in _ID_WORDS)
+    + r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 
@@ -109,16 +118,25 @@ class PhoneRecognizer(Recognizer):
             raw = candidate.group()
             if _not_a_number(text, candidate):
                 continue
+            if not _MAY_HOLD_NUMBERS.search(raw):
+                # A part of a run is kept only where it does not touch more digits (see
+                # `_rejected`), which takes a bracket, a tab or a dash between them: here
+                # only the whole run can be a number. Whether it would be kept is cheap to
+                # ask, so libphonenumber parses only runs that would be reported.
+                start, end = _balanced(text, candidate.start(), candidate.end())
+                number = text[start:end]
+                if (start, end) in seen or self._rejected(text, start, end, number):
+                    continue
+                if self._whole_region(raw) is not None:
+                    seen.add((start, end))
+                    yield Finding("PHONE_NUMBER", start, end, self._score(number), self.name)
+                continue
             regions = self._regions_for(raw)
             found_in = self._whole(raw, regions)
             if found_in is not None and "/" not in raw:
-                # The common case, the whole run one valid number: no need for the matcher's
-                # (slow) search for numbers inside it.
+                # The whole run one valid number: no need for the matcher's (slow) search
+                # for numbers inside it.
                 spans = [_balanced(text, candidate.start(), candidate.end())]
-            elif found_in is None and not _MAY_HOLD_NUMBERS.search(raw):
-                # A part of a run is kept only where it does not touch more digits (see
-                # `_rejected`), which takes a bracket, a tab or a dash between them.
-                continue
             else:
                 spans = self._matched(text, candidate, regions)
             for start, end in spans:
@@ -137,8 +155,23 @@ class PhoneRecognizer(Recognizer):
             return self.regions[:1]
         if lead.startswith("00"):  # the international prefix of most of Europe
             return self._dial_00[:1]
-        digits = "".join(c for c in raw if c.isdigit())
+        digits = "".join(filter(str.isdigit, raw))
         return tuple(r for r in self.regions if self._shapes[r].could_be(digits))
+
+    def _whole_region(self, raw: str) -> str | None:
+        """`_whole(raw, _regions_for(raw))`, asking each region's cheap questions (trunk
+        prefix, then shape) only until a region's parse succeeds."""
+        lead = raw.lstrip("(")
+        if lead.startswith(("+", "00")):
+            return self._whole(raw, self._regions_for(raw))
+        digits = "".join(filter(str.isdigit, raw))
+        for region in self.regions:
+            shape = self._shapes[region]
+            if shape.trunk == "0" and not lead.startswith("0"):
+                continue
+            if shape.could_be(digits) and _valid_in(raw, region):
+                return region
+        return None
 
     @staticmethod
     def _matched(
@@ -169,11 +202,7 @@ class PhoneRecognizer(Recognizer):
             trunk = self._shapes[region].trunk
             if not international and trunk == "0" and not raw.lstrip("(").startswith("0"):
                 continue
-            try:
-                number = phonenumbers.parse(raw, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
+            if _valid_in(raw, region):
                 return region
         return None
 
@@ -190,8 +219,8 @@ class PhoneRecognizer(Recognizer):
     def _rejected(text: str, start: int, end: int, raw: str) -> bool:
         national = _INTERNATIONAL.match(raw) is None
         return (
-            (national and sum(c.isdigit() for c in raw) > _MAX_DIGITS)
-            or (national and preceded_by(text, start, _ID_LABEL))
+            (national and sum(map(str.isdigit, raw)) > _MAX_DIGITS)
+            or (national and preceded_by_reversed(text, start, _ID_LABEL_REVERSED))
             or in_digit_run(text, start, end, separators=" -./,:")
             or glued(text, start, end, joiners="-_/")
             or after_reference(text, start)
@@ -236,6 +265,17 @@ class _Shape:
         )
 
 
+@lru_cache(maxsize=4096)
+def _valid_in(raw: str, region: str) -> bool:
+    """Whether `raw` parses, in `region`, as a valid number. Cached: parsing is the slow
+    step, and the same number comes back in a signature or a thread."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
+
+
 def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
     """The span without an opening bracket that closes nowhere in it ("[1690246"), nor a
     closing one that opens nowhere in it ("+44 20 7946 0958)" inside brackets)."""
@@ -256,7 +296,7 @@ def _not_a_number(text: str, candidate: re.Match[str]) -> bool:
     """A run too short for a phone number, glued to other text, or as a whole a date, an IP
     address, a card or IBAN tail, a price or a reference."""
     raw = candidate.group()
-    digits = sum(c.isdigit() for c in raw)
+    digits = sum(map(str.isdigit, raw))
     return (
         digits < _MIN_DIGITS
         or glued_before(text, candidate.start(), joiners="-_/")

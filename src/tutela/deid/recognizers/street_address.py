@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from tutela.deid._digits import matches_at_numbers
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
 from tutela.deid.recognizers import _address_shapes as shapes
@@ -51,10 +52,13 @@ class StreetAddressRecognizer(Recognizer):
 
     def find(self, text: str) -> Iterator[Finding]:
         candidates: list[_Candidate] = []
-        for match in self._en_street.finditer(text):
+        for match in matches_at_numbers(self._en_street, text, 1):  # at a house number
             self._add(candidates, text, match, match.start(), self.STREET_SCORE)
         for word in shapes.WORD_SCAN.finditer(text):
-            self._triggered(candidates, text, word)
+            low = word.group().casefold()
+            # Most words trigger nothing: test them here rather than in a call per word.
+            if low in shapes.TYPE_WORDS or low.endswith(shapes.DE_NL_SUFFIXES):
+                self._triggered(candidates, text, word, low)
         # Shapes can find the same street: keep the best of overlapping candidates.
         kept: list[_Candidate] = []
         for score, start, end in sorted(candidates, key=lambda c: (-c[0], c[1] - c[2])):
@@ -63,9 +67,11 @@ class StreetAddressRecognizer(Recognizer):
         for score, start, end in sorted(kept, key=lambda c: c[1]):
             yield Finding("STREET_ADDRESS", start, end, score, self.name)
 
-    def _triggered(self, candidates: list[_Candidate], text: str, word: re.Match[str]) -> None:
-        """Try the street shapes a word can start or end ("Calle", "rue", "…straße")."""
-        low = word.group().casefold()
+    def _triggered(
+        self, candidates: list[_Candidate], text: str, word: re.Match[str], low: str
+    ) -> None:
+        """Try the street shapes a word (`low`: case-folded) can start or end ("Calle",
+        "rue", "…straße")."""
         at = word.start()
         standalone = at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "-_'\u2019")
         if standalone and low in shapes.UNIT_WORDS:

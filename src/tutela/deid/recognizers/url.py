@@ -4,7 +4,9 @@ closing bracket that opens nowhere inside) left out. An email address is not a U
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Pattern, PatternRecognizer
 from tutela.deid.registry import register
 
@@ -24,6 +26,12 @@ class UrlRecognizer(PatternRecognizer):
         ),
         Pattern("www", r"w(?<![\w.@/-]w)ww\." + _TAIL, 0.5, re.IGNORECASE),
     )
+
+    def find(self, text: str) -> Iterator[Finding]:
+        # Every match holds "://" or "www." (in any case): most texts hold neither.
+        if "://" not in text and "ww." not in text.lower():
+            return iter(())
+        return super().find(text)
 
     def validate(self, candidate: str) -> bool:
         host = re.sub(r"^(?:[a-z]+://)", "", candidate, flags=re.IGNORECASE)

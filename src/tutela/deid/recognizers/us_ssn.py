@@ -29,10 +29,10 @@ class UsSsnRecognizer(PatternRecognizer):
     entity = "US_SSN"
     context = ("ssn", "ssns", "social", "security")
     patterns = (
-        Pattern("dashed", _FIRST + r"\d{2}-\d{2}-\d{4}" + _EDGE_AFTER, 0.6),
-        Pattern("spaced", _FIRST + r"\d{2} \d{2} \d{4}" + _EDGE_AFTER + r"(?! \d)", 0.5),
+        Pattern("dashed", _FIRST + r"\d{2}-\d{2}-\d{4}" + _EDGE_AFTER, 0.6, digits=9),
+        Pattern("spaced", _FIRST + r"\d{2} \d{2} \d{4}" + _EDGE_AFTER + r"(?! \d)", 0.5, digits=9),
         # Bare nine digits: only after an SSN label (checked in `span`), hence the score.
-        Pattern("labelled", r"(?P<bare>" + _FIRST + r"\d{8})" + _EDGE_AFTER, 0.6),
+        Pattern("labelled", r"(?P<bare>" + _FIRST + r"\d{8})" + _EDGE_AFTER, 0.6, digits=9),
     )
 
     def validate(self, candidate: str) -> bool:
