@@ -21,7 +21,15 @@ from tutela.deid._digits import matches_at_numbers, numbers
 from tutela.deid.analyzer import _CONTEXT_CHARS, CONTEXT_WINDOW, _ContextWords
 from tutela.deid.evaluation import generate
 from tutela.deid.recognizer import PatternRecognizer
-from tutela.deid.recognizers import _guards, date_time, ip_address, location, person, phone
+from tutela.deid.recognizers import (
+    _guards,
+    _person_cues,
+    date_time,
+    ip_address,
+    location,
+    person,
+    phone,
+)
 from tutela.deid.recognizers._address_shapes import en_street
 from tutela.deid.recognizers.iban import _COMPACT, _GROUPED, IbanRecognizer
 from tutela.deid.recognizers.url import UrlRecognizer
@@ -126,17 +134,17 @@ def test_reversed_look_backs_agree_with_the_forward_patterns(text: str) -> None:
 @settings(max_examples=500, deadline=None)
 def test_bounded_searches_find_what_a_full_search_finds(text: str) -> None:
     for regex, longest, tail in (
-        (person._PHRASE_BEFORE, person._LONGEST_PHRASE, " \t"),
-        (person._SIGN_OFF_BEFORE, person._LONGEST_SIGN_OFF, " \t,.!\r\n-"),
+        (_person_cues.PHRASE_BEFORE, _person_cues.LONGEST_PHRASE, " \t"),
+        (_person_cues.SIGN_OFF_BEFORE, _person_cues.LONGEST_SIGN_OFF, " \t,.!\r\n-"),
         (person._HOUSE_NUMBER_BEFORE, len("12345b,"), " \t"),
     ):
-        bounded, full = person._ending(regex, text, longest, tail), regex.search(text)
+        bounded, full = _guards.search_ending(regex, text, longest, tail), regex.search(text)
         assert (bounded and bounded.group()) == (full and full.group())
 
 
 def test_the_phrase_bound_is_longer_than_every_phrase() -> None:
-    phrases = person._PHRASE_BEFORE.pattern.removeprefix(r"(?<!\w)").rsplit("[ \\t]+", 1)[0]
-    assert re._parser.parse(phrases).getwidth()[1] <= person._LONGEST_PHRASE  # type: ignore[attr-defined]
+    phrases = _person_cues.PHRASE_BEFORE.pattern.removeprefix(r"(?<!\w)").rsplit("[ \\t]+", 1)[0]
+    assert re._parser.parse(phrases).getwidth()[1] <= _person_cues.LONGEST_PHRASE  # type: ignore[attr-defined]
 
 
 # -- the analyzer's shared context words ---------------------------------------------------

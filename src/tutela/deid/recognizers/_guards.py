@@ -99,3 +99,13 @@ def after_currency(text: str, start: int) -> bool:
 def preceded_by(text: str, start: int, words: re.Pattern[str]) -> bool:
     """Whether `words` (a pattern anchored with `$`) matches the text just before `start`."""
     return words.search(text[max(0, start - _LOOKBACK) : start]) is not None
+
+
+def search_ending(
+    regex: re.Pattern[str], before: str, longest: int, tail: str = " \t"
+) -> re.Match[str] | None:
+    """`regex.search(before)` for a regex that matches a word or phrase of at most `longest`
+    characters, not ending in a `tail` character, then only `tail` characters to the end:
+    the search starts where such a phrase could, not at every position of `before`."""
+    phrase_end = len(before.rstrip(tail))
+    return regex.search(before, max(0, phrase_end - longest))

@@ -131,3 +131,9 @@ STREET_CUES = wordset(
     "vicolo largo contrada borgo rotonda canale urbanización glorieta callejón alameda rambla "
     "pasaje cuesta am der im zum zur de del della di du des dei la le l' d'"
 )
+# The particles as a regex alternation, longest first: "van der" before "van".
+LOWER_PARTICLES = (
+    "van der|van den|van de|van het|van 't|von der|von dem|de la|de los|de las|"
+    "van|von|vom|zu|zum|zur|der|den|de|del|della|delle|dei|degli|di|da|du|des|dos|das|"
+    "ten|ter|te|le|la|het|'t|bin|al"
+)

@@ -15,15 +15,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple
 
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
+from tutela.deid.recognizers._guards import search_ending
 from tutela.deid.recognizers._lexicon import common_words, first_names, last_names
+from tutela.deid.recognizers._person_cues import (
+    GREETING_BEFORE,
+    LABEL_BEFORE,
+    LONGEST_PHRASE,
+    LONGEST_SIGN_OFF,
+    MEDIUM_PHRASES,
+    PHRASE_BEFORE,
+    SIGN_OFF_BEFORE,
+    TITLE_BEFORE,
+    WEAK_PHRASES,
+    Cue,
+)
 from tutela.deid.recognizers._person_words import (
     AMBIGUOUS,
     BREAKERS,
     GREETING_CUES,
+    LOWER_PARTICLES,
     NOT_ADDRESSEES,
     ORG_WORDS,
     PARTICLES,
@@ -44,11 +57,6 @@ TOKEN = (
     rf"(?:-[{UPPER}][{LOWER}]+)*"
 )
 INITIAL = rf"[{UPPER}]\.?(?=[ \u00a0][{UPPER}])"
-LOWER_PARTICLES = (
-    "van der|van den|van de|van het|van 't|von der|von dem|de la|de los|de las|"
-    "van|von|vom|zu|zum|zur|der|den|de|del|della|delle|dei|degli|di|da|du|des|dos|das|"
-    "ten|ter|te|le|la|het|'t|bin|al"
-)
 _SPACE = "[ \u00a0]"
 # The same as (?<![\w'\u2019-])(?:{TOKEN}|{INITIAL}) with the capital both start with taken
 # out in front (and the look-behind after it), so the regex engine can skip to capitals.
@@ -64,62 +72,6 @@ _CANDIDATE = re.compile(
 )
 _PIECE = re.compile(rf"{TOKEN}|[{UPPER}]\.?|(?:{LOWER_PARTICLES})(?=[ \u00a0])")
 
-_TITLE_BEFORE = re.compile(
-    r"(?<![\w.])(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Herr|Frau|Mme|Mlle|Monsieur|Madame"
-    r"|Mademoiselle|Sr|Sra|Srta|Señor|Señora|Señorita|Doña|Sig|Sig\.ra|Sig\.na|Sigra|Signor"
-    r"|Signora|Signorina|Dott|Dott\.ssa|Dottor|Dottoressa|Ing|Avv|Don|Doña|Dña|Sir|Dame|Lady"
-    r"|Lord|(?<!\d )[MD]\.|(?i:dhr|mevr|mevrouw|meneer|de heer|heer))\.?"
-    r"(?:[ \u00a0]+(?:Dr|Prof|Dott|Ing)\.?)?[ \u00a0]+"
-    rf"(?P<part>(?:(?:{LOWER_PARTICLES})[ \u00a0]+)*)\Z"
-)
-_GREETING_BEFORE = re.compile(
-    r"(?<!\w)(?:dear|hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening)|morning"
-    r"|hallo|liebe|lieber|moin|servus|bonjour|bonsoir|salut|cher|chère|hola|estimad[oa]"
-    r"|querid[oa]|buenos días|buenas tardes|ciao|salve|gentile|gentilissim[oa]|car[oa]"
-    r"|buongiorno|buonasera|beste|geachte|hoi|goedemorgen|goedemiddag|welcome|thanks"
-    r"|thank you|thx|cheers|danke|merci|gracias|grazie|bedankt)[ \t]*[,!]?[ \t]*"
-    rf"(?P<part>(?:(?:{LOWER_PARTICLES})[ \t]+)*)\Z",
-    re.IGNORECASE,
-)
-_SIGN_OFF_BEFORE = re.compile(
-    r"(?<!\w)(?:regards|best|best wishes|all the best|thanks|thank you|many thanks|cheers"
-    r"|sincerely|yours|yours truly|faithfully|take care|talk soon|grüßen|grüße|gruß|grüsse"
-    r"|mfg|lg|vg|cordialement|salutations|amicalement|bien à vous|saludos|atentamente"
-    r"|un abrazo|un saludo|cordiali saluti|saluti|distinti saluti|un saluto|groeten|groet|mvg"
-    r"|hartelijke groet|merci|danke|gracias|grazie|bedankt|thx)[ \t]*[,.!]?[ \t]*"
-    r"(?:\r?\n[ \t]*|-{1,2}[ \t]*)+\Z",
-    re.IGNORECASE,
-)
-_LONGEST_SIGN_OFF = len("hartelijke groet")  # the longest sign-off above
-_LABEL_BEFORE = re.compile(
-    r"(?<![\w-])(?:full name|name|first name|last name|surname|given name|customer(?: name)?"
-    r"|contact(?: person| name)?|client(?: name)?|account holder|card ?holder|holder|patient"
-    r"|employee|agent|user|requester|reporter|assignee|owner|recipient|sender|from|to|cc"
-    r"|attn|attention|signed|signature|caller|nom(?: complet)?|prénom|nom de famille"
-    r"|nombre(?: completo)?|apellidos?|titular|kunde|kundin|ansprechpartner(?:in)?|vorname"
-    r"|nachname|cliente|nome(?: completo)?|cognome|intestatario|naam|klant"
-    r"|contactpersoon|voornaam|achternaam)[ \t]*[:=][ \t]*[\"']?"
-    rf"(?P<part>(?:(?:{LOWER_PARTICLES})[ \t]+)*)\Z",
-    re.IGNORECASE,
-)
-_PHRASE_BEFORE = re.compile(
-    r"(?<!\w)(?:my name is|name is|names? was|i am|i'm|this is|it's|it is|call me"
-    r"|spoke (?:with|to)|speaking (?:with|to)|talked (?:with|to)|talking (?:to|with)"
-    r"|chatted with|ask for|asked for|(?:signed|approved|requested|submitted|reported"
-    r"|raised|created|opened|closed|escalated|handled|assigned|sent|written|forwarded"
-    r"|authori[sz]ed|placed|booked|ordered|paid) (?:by|to)|on behalf of|in the name of"
-    r"|attention of|care of|c/o|married to|daughter|son|wife|husband|mother|father"
-    r"|brother|sister|partner|colleague|manager|supervisor|customer|client|caller|agent"
-    r"|technician|driver|courier|tenant|landlord|patient|doctor|with|and|or|cc|by|contact"
-    r"|contacted|call|called|email|emailed|phone|phoned|tell|told|ask|asked|inform|informed"
-    r"|thank|thanked|meet|met|introduce|introduced|forward to|escalate to|pass to"
-    r"|mein name ist|ich bin|hier ist|je m'appelle|je suis|ici|me llamo|mi nombre es|soy"
-    r"|mi chiamo|sono|mijn naam is|ik ben|met|kunde|kundin|client|cliente|klant|herrn?)"
-    r"[ \t]+\Z",
-    re.IGNORECASE,
-)
-_WEAK_PHRASES = frozenset(("with", "and", "or", "cc", "met", "sono", "soy", "ici", "it's", "it is"))
-_MEDIUM_PHRASES = frozenset(("by",))
 # After a name: a verb people do ("… said", "… will collect"), or a speaker's colon.
 _PHRASE_AFTER = re.compile(
     r"(?:[ \t]+(?:said|says|wrote|writes|asked|asks|called|calls|phoned|emailed|replied"
@@ -168,45 +120,9 @@ _WEAK_STREET_SUFFIX = re.compile(r"..(?:weg|pad|baan|boulevard|ring|hof)\Z", re.
 _NUMBER_AFTER = re.compile(r",?[ \t]+\d")
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?<![\w.,/-])\d{1,5}[A-Za-z]?,?[ \t]+\Z")
 _PREFIX_WINDOW = 80
-# Longer than any phrase `_PHRASE_BEFORE` knows ("in the name of": 14 characters).
-_LONGEST_PHRASE = 24
-
-
-def _ending(
-    regex: re.Pattern[str], before: str, longest: int, tail: str = " \t"
-) -> re.Match[str] | None:
-    """`regex.search(before)` for a regex that matches a word or phrase of at most `longest`
-    characters, not ending in a `tail` character, then only `tail` characters to the end:
-    the search starts where such a phrase could, not at every position of `before`."""
-    phrase_end = len(before.rstrip(tail))
-    return regex.search(before, max(0, phrase_end - longest))
 
 
 MAX_SCORE = 0.9
-
-
-class _Cue(NamedTuple):
-    """The last word before a candidate, and what the gap holds: which context patterns
-    can match at all, so that only those are run."""
-
-    word: str
-    particle: bool
-    colon: bool
-    line_break: bool
-
-    @classmethod
-    def of(cls, before: str) -> _Cue:
-        tail = before[-28:]
-        stripped = tail.rstrip(" \t\u00a0")
-        words = stripped.rsplit(None, 1)
-        word = words[-1].strip(",.:;!?\"'()<>[]=").casefold() if words else ""
-        gap = tail[len(stripped) - 1 :] if stripped else tail
-        return cls(
-            word=word,
-            particle=word in PARTICLES,
-            colon=":" in tail[-10:] or "=" in tail[-10:],
-            line_break="\n" in gap or stripped.endswith("-"),
-        )
 
 
 def _known(token: str, names: frozenset[str]) -> bool:
@@ -305,11 +221,11 @@ class PersonRecognizer(Recognizer):
         # A NUL stands for "more text before", so that ^ only matches the real start.
         window = text[max(0, start - _PREFIX_WINDOW) : start]
         before = ("\0" if start > _PREFIX_WINDOW else "") + window
-        cue = _Cue.of(before)
+        cue = Cue.of(before)
         if (cue.word in STREET_CUES and _STREET_BEFORE.search(before)) or (
             cue.word[:1].isdigit()
             and len(pieces[0]) > 2
-            and _ending(_HOUSE_NUMBER_BEFORE, before, len("12345b,"))
+            and search_ending(_HOUSE_NUMBER_BEFORE, before, len("12345b,"))
         ):
             return None
         words = [
@@ -334,33 +250,33 @@ class PersonRecognizer(Recognizer):
         score = self._list_score(words, len(pieces) > len(words), any_known, common, ambiguous)
         unknown_floor = 0.5 if common else 0.7
         widened = start
-        if (cue.word in TITLE_CUES or cue.particle) and (title := _TITLE_BEFORE.search(before)):
+        if (cue.word in TITLE_CUES or cue.particle) and (title := TITLE_BEFORE.search(before)):
             score = max(score, 0.85)
             widened -= len(title.group("part"))
-        elif (cue.colon and (label := _LABEL_BEFORE.search(before))) or (
+        elif (cue.colon and (label := LABEL_BEFORE.search(before))) or (
             cue.line_break
-            and (label := _ending(_SIGN_OFF_BEFORE, before, _LONGEST_SIGN_OFF, " \t,.!\r\n-"))
+            and (label := search_ending(SIGN_OFF_BEFORE, before, LONGEST_SIGN_OFF, " \t,.!\r\n-"))
             and len(words) <= 3
             and text[end : end + 2].strip(" \t")[:1] in ("", "\n", "\r", ",", "|")
         ):
             score = max(score, 0.85 if any_known else unknown_floor)
             widened -= len(label.groupdict().get("part") or "")
         elif (cue.word in GREETING_CUES or cue.particle) and (
-            greeting := _GREETING_BEFORE.search(before)
+            greeting := GREETING_BEFORE.search(before)
         ):
             if words[0].casefold() in NOT_ADDRESSEES:
                 return None
             score = max(score, 0.85 if any_known else unknown_floor - 0.05)
             widened -= len(greeting.group("part"))
         elif cue.word in PHRASE_CUES and (
-            phrase := _ending(_PHRASE_BEFORE, before, _LONGEST_PHRASE)
+            phrase := search_ending(PHRASE_BEFORE, before, LONGEST_PHRASE)
         ):
             said = phrase.group().strip(" \t").lower()
             if said.split()[0] in VERB_CUES and not phrase.group().strip(" \t").islower():
                 pass  # "Email Addresses", "Call Summary": a heading, not "email Anna"
-            elif said in _WEAK_PHRASES:
+            elif said in WEAK_PHRASES:
                 score += 0.15
-            elif said in _MEDIUM_PHRASES or (single_unknown and said.endswith(" by")):
+            elif said in MEDIUM_PHRASES or (single_unknown and said.endswith(" by")):
                 score += 0.2 if single_unknown else 0.3  # "created by Facebook"
             else:
                 score = max(score + 0.4, 0.6 if not common else 0.0)
