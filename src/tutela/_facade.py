@@ -5,6 +5,7 @@ unit of work, so every operation is one transaction with its audit entries.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
 from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite, write_lock_for
 from tutela.core.storage.jobs import job_lock
-from tutela.core.uow import UnitOfWork
+from tutela.core.uow import Outcome, UnitOfWork
 from tutela.datamap import (
     AppliedDataMap,
     DataMap,
@@ -65,6 +66,8 @@ from tutela.vault.service import Record
 
 SDK = "sdk"
 T = TypeVar("T")
+# The facade and shared unit of work that `run_together` is running calls in, if any.
+_SHARED: ContextVar[tuple[Tutela, UnitOfWork] | None] = ContextVar("tutela_shared", default=None)
 Progress = Callable[[int, int], None]
 
 
@@ -278,10 +281,40 @@ class Tutela(Administration):
         self.close()
 
     def unit_of_work(self) -> UnitOfWork:
-        """A transaction with its audit events; for code that combines several calls."""
+        """A transaction with its audit events; for code that combines several calls.
+
+        Inside `run_together`, a savepoint of the shared transaction instead.
+        """
+        shared = _SHARED.get()
+        if shared is not None and shared[0] is self:
+            return UnitOfWork(self.engine, self.audit, parent=shared[1])
         return UnitOfWork(
             self.engine, self.audit, write_lock=self._write_lock, on_commit=self._after_commit
         )
+
+    def run_together(self, calls: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+        """Run `calls` (each a facade call such as `read` or `add`) back to back in one
+        transaction: one lock, one audit append and one commit for all (group commit).
+
+        Each call runs under a savepoint, so one that fails leaves no trace but its audited
+        denial, and the others are unaffected. Nothing is committed until all have run;
+        returns each call's result or exception, in order.
+
+        Raises:
+            Whatever the shared commit raises: then none of the calls took effect.
+        """
+        outcomes: list[Outcome[T]] = []
+        with self.unit_of_work() as shared:
+            token = _SHARED.set((self, shared))
+            try:
+                for run in calls:
+                    try:
+                        outcomes.append(Outcome(run()))
+                    except Exception as exc:
+                        outcomes.append(Outcome(None, exc))
+            finally:
+                _SHARED.reset(token)
+        return outcomes
 
     @property
     def inline_io(self) -> bool:

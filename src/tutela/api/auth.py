@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -18,6 +19,7 @@ from starlette.requests import HTTPConnection
 
 from tutela._facade import Tutela
 from tutela.actor import Actor
+from tutela.api.group_commit import GroupCommitter
 from tutela.errors import ApiKeyMissing
 
 T = TypeVar("T")
@@ -117,6 +119,15 @@ class Caller:
 
     actor: Actor
     vault: Tutela
+    group: GroupCommitter
+
+    async def call_together(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Like `call`, for the short audited calls every request makes (read, add, update,
+        find), each opening one unit of work: on SQLite, the calls made in one turn of the
+        event loop share one transaction (`group_commit`)."""
+        if self.vault.inline_io:
+            return await self.group.run(self.vault, partial(fn, *args, **kwargs))
+        return await run_in_threadpool(fn, *args, **kwargs)
 
 
 class ApiKeyAuth(HTTPBearer):
@@ -133,7 +144,7 @@ class ApiKeyAuth(HTTPBearer):
         actor = await call(vault, vault.authenticate, key_text)
         request.scope.setdefault("state", {})["key_id"] = actor.id
         request.app.state.rate_limiter.check(actor.id)
-        return Caller(actor, vault)
+        return Caller(actor, vault, request.app.state.group_commit)
 
 
 current_caller = ApiKeyAuth(

@@ -12,17 +12,45 @@ lock is free) instead of SQLite's sleeping busy handler.
 
 The transaction starts when `conn` is first used, so work done before (validating, sealing)
 does not hold the lock.
+
+Group commit: a unit of work opened with a `parent` runs inside the parent's transaction, under
+a savepoint of its own. Its events join the parent's (its denials too, when it fails and its
+savepoint is rolled back), and the parent appends them all and commits once. The HTTP service
+runs the calls that arrive in one turn of its event loop this way (`Tutela.run_together`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Generic, TypeVar, cast
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from tutela.core.audit import AuditEvent, AuditLog
+from tutela.core.storage.raw import RawStatement
+
+T = TypeVar("T")
+# A unit run inside its parent's transaction (one level deep), straight on the driver: through
+# SQLAlchemy's nested transactions these cost more than the work of a read.
+_SAVEPOINT = RawStatement(text("SAVEPOINT tutela_unit"))
+_ROLLBACK_TO_SAVEPOINT = RawStatement(text("ROLLBACK TO SAVEPOINT tutela_unit"))
+_RELEASE_SAVEPOINT = RawStatement(text("RELEASE SAVEPOINT tutela_unit"))
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What one call of a group gave: its result, or the exception it raised."""
+
+    value: T | None
+    error: Exception | None = None
+
+    def unwrap(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return cast(T, self.value)
 
 
 class UnitOfWork:
@@ -35,15 +63,18 @@ class UnitOfWork:
         *,
         write_lock: AbstractContextManager[object] | None = None,
         on_commit: Callable[[Sequence[AuditEvent]], None] | None = None,
+        parent: UnitOfWork | None = None,
     ) -> None:
         self._engine = engine
+        self._parent = parent
+        self._in_savepoint = False
         # Told the events of each committed unit (e.g. to keep the erasure ledger outside
         # the database too); called after the commit, never for rolled-back work.
         self._on_commit = on_commit
         self._audit = audit
         self._lock = write_lock or nullcontext()
-        self._events: list[AuditEvent] = []
-        self._kept_on_failure: list[AuditEvent] = []
+        # In the order recorded, each marked whether it is kept if the unit fails.
+        self._events: list[tuple[AuditEvent, bool]] = []
         self._conn: Connection | None = None
         self._locked = False
         self._open = False
@@ -53,6 +84,12 @@ class UnitOfWork:
         """The connection, in this unit's transaction (begun on first use)."""
         if not self._open:
             raise RuntimeError("unit of work is not open")
+        if self._parent is not None:
+            conn = self._parent.conn
+            if not self._in_savepoint:
+                _SAVEPOINT.run(conn)
+                self._in_savepoint = True
+            return conn
         if self._conn is None:
             self._conn = self._engine.connect()
             self._begin_write(self._conn)
@@ -60,11 +97,11 @@ class UnitOfWork:
 
     def record(self, event: AuditEvent) -> None:
         """Audit `event` if the unit of work commits."""
-        self._events.append(event)
+        self._events.append((event, False))
 
     def record_always(self, event: AuditEvent) -> None:
         """Audit `event` even if the unit of work fails (denials, refused requests)."""
-        self._kept_on_failure.append(event)
+        self._events.append((event, True))
 
     def __enter__(self) -> UnitOfWork:
         self._open = True
@@ -87,7 +124,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         failed = exc_type is not None
-        events = list(self._kept_on_failure) if failed else [*self._events, *self._kept_on_failure]
+        if self._parent is not None:
+            self._exit_nested(failed)
+            return
+        events = [event for event, always in self._events if always or not failed]
         try:
             if self._conn is not None and failed:
                 self._conn.rollback()
@@ -116,4 +156,23 @@ class UnitOfWork:
                 self._conn = None
                 self._open = False
                 self._events.clear()
-                self._kept_on_failure.clear()
+
+    def _exit_nested(self, failed: bool) -> None:
+        """End a unit run inside its parent's transaction: release or roll back the savepoint
+        and hand the events to the parent, which appends and commits them."""
+        assert self._parent is not None
+        try:
+            if self._in_savepoint:
+                conn = self._parent.conn
+                if failed:
+                    _ROLLBACK_TO_SAVEPOINT.run(conn)
+                _RELEASE_SAVEPOINT.run(conn)
+            for event, always in self._events:
+                if always:
+                    self._parent.record_always(event)
+                elif not failed:
+                    self._parent.record(event)
+        finally:
+            self._in_savepoint = False
+            self._open = False
+            self._events.clear()

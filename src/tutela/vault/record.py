@@ -14,8 +14,8 @@ Format (version 1)::
 from __future__ import annotations
 
 import struct
-from functools import lru_cache
 from collections.abc import Mapping
+from functools import lru_cache
 
 from tutela.core.crypto import DataKey
 from tutela.errors import DecryptionFailed

@@ -37,7 +37,7 @@ Values = Annotated[
 async def create_subject(values: Values, caller: CallerDep) -> SubjectCreated:
     """Store a new subject's values, each sealed under the subject's own key."""
     vault, actor = caller.vault, caller.actor
-    return SubjectCreated(id=await call(vault, vault.add, values, actor=actor))
+    return SubjectCreated(id=await caller.call_together(vault.add, values, actor=actor))
 
 
 @router.post(
@@ -75,8 +75,8 @@ async def read_subject(
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
     vault, actor = caller.vault, caller.actor
     names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-    values = await call(
-        vault, vault.read, subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id
+    values = await caller.call_together(
+        vault.read, subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id
     )
     return SubjectValues(id=subject_id, purpose=purpose, values=values)
 
@@ -89,7 +89,7 @@ async def update_subject(
 ) -> SubjectUpdated:
     """Replace some values (rectification); `null` removes a value."""
     vault, actor = caller.vault, caller.actor
-    await call(vault, vault.update, subject_id, values, actor=actor)
+    await caller.call_together(vault.update, subject_id, values, actor=actor)
     return SubjectUpdated(id=subject_id, updated=sorted(values))
 
 
@@ -110,8 +110,7 @@ async def erase_subject(subject_id: SubjectId, caller: CallerDep) -> Response:
 async def find_subjects(query: FindRequest, caller: CallerDep) -> FindResult:
     """Ids of subjects whose searchable field equals the value; nothing is decrypted."""
     vault, actor = caller.vault, caller.actor
-    ids = await call(
-        vault,
+    ids = await caller.call_together(
         vault.find,
         query.field,
         query.value,

@@ -1,0 +1,60 @@
+"""Requests served in one turn of the event loop share one transaction on SQLite (group
+commit); each still gets its own answer, a refused one is refused alone, and the chain holds.
+On PostgreSQL the calls run in the thread pool, each on its own: the answers are the same."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from api_support import Key, assert_problem, entries_after, last_seq
+from fastapi import FastAPI
+
+from tutela import Tutela
+from tutela.testing import PiiCanary
+
+
+async def _together(app: FastAPI, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:  # type: ignore[type-arg]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+        return await asyncio.gather(
+            *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
+        )
+
+
+def test_concurrent_requests_are_answered_each_and_committed_together(
+    app: FastAPI, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary, backend: str
+) -> None:
+    admin = keys["admin"].headers
+    existing = tutela.add(canary.customer(0))
+    before = last_seq(tutela)
+    read = f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
+    requests = [
+        *(("POST", "/v1/subjects", {"json": canary.customer(n), "headers": admin}) for n in (1, 2)),
+        ("GET", read, {"headers": admin}),
+        ("GET", "/v1/subjects/sub_unknown?purpose=order_fulfilment", {"headers": admin}),
+        ("POST", "/v1/subjects", {"json": {"email": "not an address"}, "headers": admin}),
+        ("GET", read, {"headers": keys["marketing"].headers}),
+    ]
+    created_1, created_2, got, unknown, invalid, refused = asyncio.run(_together(app, requests))
+
+    assert created_1.status_code == created_2.status_code == 201
+    assert got.status_code == 200 and got.json()["values"] == {"email": canary.customer(0)["email"]}
+    assert_problem(unknown, 404)
+    assert_problem(invalid, 422)
+    assert_problem(refused, 403)
+    entries = entries_after(tutela, before)
+    assert sorted((e.event.action, e.event.outcome) for e in entries) == [
+        ("subject.add", "ok"),
+        ("subject.add", "ok"),
+        ("subject.read", "denied"),
+        ("subject.read", "denied"),
+        ("subject.read", "ok"),
+    ]
+    if backend == "sqlite":
+        assert len({e.at for e in entries}) == 1  # one append, one commit
+    assert tutela.verify_audit().ok
+    for response, n in ((created_1, 1), (created_2, 2)):
+        sid = response.json()["id"]
+        values = tutela.read(sid, ["email"], purpose="order_fulfilment", role="admin")
+        assert values == {"email": canary.customer(n)["email"]}

@@ -1,0 +1,93 @@
+"""Group commit (`Tutela.run_together`), on SQLite and PostgreSQL: calls share one transaction
+and one audit append, and a call that fails leaves nothing behind but its audited denial."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutela import Actor, Tutela, errors
+from tutela.testing import PiiCanary
+
+ADMIN = Actor("sdk", "admin")
+
+
+def _entries_after(tutela: Tutela, seq: int) -> list:  # type: ignore[type-arg]
+    return [e for e in tutela.audit_entries() if e.seq > seq]
+
+
+def _last_seq(tutela: Tutela) -> int:
+    return list(tutela.audit_entries())[-1].seq
+
+
+def test_calls_run_together_are_appended_and_committed_as_one(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    first = tutela.add(canary.customer())
+    before = _last_seq(tutela)
+    records = [canary.customer(n) for n in range(1, 4)]
+    outcomes = tutela.run_together(
+        [
+            *(lambda r=r: tutela.add(r) for r in records),
+            lambda: tutela.read(first, ["email"], purpose="order_fulfilment", role="admin"),
+        ]
+    )
+    ids = [o.unwrap() for o in outcomes[:3]]
+    assert len(set(ids)) == 3
+    assert outcomes[3].unwrap().keys() == {"email"}
+    entries = _entries_after(tutela, before)
+    assert [e.event.action for e in entries] == ["subject.add"] * 3 + ["subject.read"]
+    assert len({e.at for e in entries}) == 1  # linked in one append
+    assert tutela.verify_audit().ok
+    for sid, record in zip(ids, records, strict=True):
+        assert tutela.read(sid, ["email"], purpose="order_fulfilment", role="admin") == {
+            "email": record["email"]
+        }
+
+
+def test_a_failing_call_leaves_nothing_but_its_denial_and_the_others_stand(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    kept, undone = canary.customer(1), canary.customer(2)
+
+    def writes_then_fails() -> None:
+        with tutela.unit_of_work() as uow:
+            tutela.vault.add(uow, undone, ADMIN)
+            raise RuntimeError("stopped after writing")
+
+    before = _last_seq(tutela)
+    outcomes = tutela.run_together(
+        [
+            writes_then_fails,
+            lambda: tutela.read("sub_unknown", purpose="order_fulfilment", role="admin"),
+            lambda: tutela.add(kept),
+            lambda: tutela.add({**canary.customer(3), "email": "not an address"}),
+        ]
+    )
+    assert isinstance(outcomes[0].error, RuntimeError)
+    assert isinstance(outcomes[1].error, errors.SubjectNotFound)
+    assert isinstance(outcomes[3].error, errors.ValidationFailed)
+    with pytest.raises(RuntimeError):
+        outcomes[0].unwrap()
+    kept_id = outcomes[2].unwrap()
+
+    def find(email: str) -> list[str]:
+        return tutela.find("email", email, purpose="order_fulfilment", role="admin")
+
+    assert find(kept["email"]) == [kept_id]
+    assert find(undone["email"]) == []  # its savepoint was rolled back
+    entries = _entries_after(tutela, before)
+    assert [(e.event.action, e.event.outcome) for e in entries][:2] == [
+        ("subject.read", "denied"),
+        ("subject.add", "ok"),
+    ]
+    assert tutela.verify_audit().ok
+
+
+def test_units_after_a_group_are_on_their_own_again(tutela: Tutela, canary: PiiCanary) -> None:
+    tutela.run_together([lambda: tutela.add(canary.customer())])
+    before = _last_seq(tutela)
+    sid = tutela.add(canary.customer())
+    with pytest.raises(errors.ValidationFailed):
+        tutela.add({**canary.customer(), "email": "not an address"})
+    entries = _entries_after(tutela, before)
+    assert [e.event.subject_id for e in entries] == [sid]
