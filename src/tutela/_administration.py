@@ -142,6 +142,11 @@ class Administration:
 
     # -- API keys ------------------------------------------------------------------------
 
+    def recently_authenticated(self, key_text: str) -> Actor | None:
+        """The actor of a key `authenticate` accepted within the cache's lifetime, else None.
+        Memory only, so an event loop can ask before it hands `authenticate` to a thread."""
+        return self._auth_cache.get(key_text, self.clock.now())
+
     def authenticate(self, key_text: str) -> Actor:
         """The actor (key id and role) a presented API key stands for.
 
