@@ -9,6 +9,7 @@ built from the characters and words the patterns care about.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -97,6 +98,51 @@ def test_a_recognizer_finds_the_same_with_its_patterns_scanned() -> None:
             assert list(recognizer.find(text)) == list(scanned.find(text)), recognizer.name
 
 
+# Month names of each language in either case, words glued to them, days, years, edges.
+DATEY = st.lists(
+    st.sampled_from(
+        (
+            *("March", "MAR", "mar.", "März", "MÄRZ", "févr", "Mai", "ottobre", "Oct", "okt"),
+            *("5", "05", "1984", "31st", "5th", "of", "de", ",", ".", "/", "-", ":", "_", "x"),
+            *(" ", "  ", "\n", "\t", "\u212a", "\u017f", "\u0131", "e\u0301", "7a", "v"),
+        )
+    ),
+    max_size=14,
+).map("".join)
+
+
+@pytest.mark.parametrize("text", TEXTS[:100])
+def test_month_first_dates_tried_at_words_match_as_a_scan_does(text: str) -> None:
+    regex = date_time._PATTERNS[date_time._DIGITS.index(0)]
+    assert _spans(date_time.matches_at_words(regex, text)) == _spans(regex.finditer(text))
+
+
+@given(text=DATEY)
+@settings(max_examples=500, deadline=None)
+def test_month_first_dates_tried_at_words_match_as_a_scan_does_on_random_text(text: str) -> None:
+    regex = date_time._PATTERNS[date_time._DIGITS.index(0)]
+    assert _spans(date_time.matches_at_words(regex, text)) == _spans(regex.finditer(text))
+
+
+def _without_look_ahead(regex: re.Pattern[str]) -> re.Pattern[str]:
+    plain = regex.pattern.replace(date_time._LETTER_AFTER_DAY, "", 1)
+    assert plain != regex.pattern
+    return re.compile(plain, regex.flags)
+
+
+@pytest.mark.parametrize("text", TEXTS[:100])
+def test_the_look_ahead_for_a_month_after_a_day_drops_no_date(text: str) -> None:
+    regex = date_time._PATTERNS[2]
+    assert _spans(regex.finditer(text)) == _spans(_without_look_ahead(regex).finditer(text))
+
+
+@given(text=DATEY)
+@settings(max_examples=500, deadline=None)
+def test_the_look_ahead_for_a_month_after_a_day_drops_no_date_on_random_text(text: str) -> None:
+    regex = date_time._PATTERNS[2]
+    assert _spans(regex.finditer(text)) == _spans(_without_look_ahead(regex).finditer(text))
+
+
 # -- reversed look-back patterns -----------------------------------------------------------
 
 REFERENCE = re.compile(
@@ -179,6 +225,25 @@ def test_context_words_are_found_as_before(words: list[str], start: int, length:
     assert words_of.anywhere(context) or not expected
 
 
+@given(
+    words=st.lists(st.sampled_from([*WORDS, "Straße", "SS", "x" * 50, "a b c d e f"]), max_size=40),
+    start=st.integers(0, 400),
+    length=st.integers(0, 30),
+    context=st.lists(
+        st.sampled_from(["", "ph", "phone", "t", "tel", "ss", "stra", "id"]), min_size=1, max_size=4
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_context_words_by_first_letter_and_near_windows_find_as_before(
+    words: list[str], start: int, length: int, context: list[str]
+) -> None:
+    text = " ".join(words)
+    start = min(start, len(text))
+    found = Finding("X", start, min(len(text), start + length), 0.5, "x")
+    expected = _near(text, found, tuple(context))
+    assert _ContextWords(text).near(found, tuple(context)) == expected
+
+
 @given(text=WORDY)
 @settings(max_examples=500, deadline=None)
 def test_the_cue_pre_check_never_hides_a_cue(text: str) -> None:
@@ -204,6 +269,45 @@ def test_the_analyzer_finds_the_same_without_its_pre_checks(
         with monkeypatch.context() as patch:
             patch.setattr("tutela.deid.analyzer._ContextWords", Always)
             assert [analyzer.analyze(text, threshold=threshold) for text in TEXTS] == results
+
+
+def _resolve_by_rank(analyzer: Analyzer, candidates: list[Finding]) -> list[Finding]:
+    """Overlap resolution as it was, for every input: best first, each kept unless it
+    overlaps one kept before, then sorted by start."""
+    order = analyzer._order
+    ranked = sorted(
+        candidates, key=lambda f: (-f.score, f.start - f.end, order.get(f.recognizer, -1), f.start)
+    )
+    kept: list[Finding] = []
+    for finding in ranked:
+        if all(k.end <= finding.start or k.start >= finding.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
+
+
+SPANS = st.lists(
+    st.builds(
+        lambda start, length, score, name: Finding("X", start, start + length, score, name),
+        st.integers(0, 30),
+        st.integers(0, 6),
+        st.sampled_from((0.3, 0.5, 0.85, 1.0)),
+        st.sampled_from(("phone", "person", "deny_list")),
+    ),
+    max_size=6,
+)
+
+
+@given(candidates=SPANS)
+@settings(max_examples=500, deadline=None)
+def test_resolving_disjoint_findings_keeps_what_ranking_keeps(candidates: list[Finding]) -> None:
+    analyzer = Analyzer(recognizers=default_recognizers({"phone", "person"}))
+    resolved = analyzer._resolve(list(candidates))
+    non_empty = all(f.start < f.end for f in candidates)
+    if non_empty or len(candidates) < 2:
+        assert resolved == _resolve_by_rank(analyzer, candidates)
+    by_start = sorted(candidates, key=lambda f: f.start)
+    if non_empty and all(a.end <= b.start for a, b in itertools.pairwise(by_start)):
+        assert resolved == by_start
 
 
 # -- IBAN starts, URL and phone pre-checks -------------------------------------------------

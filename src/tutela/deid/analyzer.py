@@ -11,6 +11,8 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
 
 from tutela.deid.findings import Finding
 from tutela.deid.recognizer import Recognizer
@@ -21,6 +23,7 @@ CONTEXT_BOOST = 0.35
 CONTEXT_WINDOW = 5  # words on each side of a candidate
 _CONTEXT_CHARS = 120  # enough text on each side to hold CONTEXT_WINDOW words
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_START = attrgetter("start")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Analyzer:
     def analyze(self, text: str, *, threshold: float | None = None) -> list[Finding]:
         """Findings in `text`, sorted by start offset, none overlapping."""
         floor = self.threshold if threshold is None else threshold
+        entities, allow = self._entities, self._allow
         candidates: list[Finding] = []
         words = _ContextWords(text)
         for recognizer in self.recognizers:
@@ -84,19 +88,21 @@ class Analyzer:
                 continue  # nothing it finds could count here
             in_text: bool | None = None  # whether a context word is anywhere in the text
             for proposed in recognizer.find(text):
-                if self._entities is not None and proposed.entity_type not in self._entities:
+                if entities is not None and proposed.entity_type not in entities:
                     continue
-                if proposed.score + CONTEXT_BOOST < floor:
+                score = proposed.score
+                if score + CONTEXT_BOOST < floor:
                     continue  # not even context could lift it over the threshold
                 found = proposed
-                if context and found.score < 1.0:
+                if context and score < 1.0:
                     if in_text is None:
                         in_text = words.anywhere(context)
-                    if in_text and words.near(found, context):
-                        found = found.with_score(min(1.0, found.score + CONTEXT_BOOST))
-                if found.score < floor:
+                    if in_text and words.near(proposed, context):
+                        score = min(1.0, score + CONTEXT_BOOST)
+                        found = proposed.with_score(score)
+                if score < floor:
                     continue
-                if self._allow and text[found.start : found.end].casefold() in self._allow:
+                if allow and text[found.start : found.end].casefold() in allow:
                     continue
                 candidates.append(found)
         for regex, entity in self._deny:
@@ -112,6 +118,11 @@ class Analyzer:
         return self._cues[recognizer.name].search(text) is not None
 
     def _resolve(self, candidates: list[Finding]) -> list[Finding]:
+        if len(candidates) < 2:
+            return candidates
+        by_start = sorted(candidates, key=_START)
+        if _disjoint(by_start):
+            return by_start  # the common case: nothing to resolve
         order = self._order
         ranked = sorted(
             candidates,
@@ -132,22 +143,27 @@ class Analyzer:
         return kept
 
 
+def _disjoint(by_start: list[Finding]) -> bool:
+    """Whether findings sorted by start are all non-empty and none overlaps the next: then
+    `_resolve` keeps every one, and in that order (their starts all differ)."""
+    end = -1
+    for finding in by_start:
+        if finding.start < end or finding.start >= finding.end:
+            return False
+        end = finding.end
+    return True
+
+
 class _ContextWords:
-    """The words of one text, found once and shared by every recognizer's context check.
+    """What the recognizers' context checks of one text share: the text case-folded and
+    lower-cased once, for the pre-checks that let most texts skip `near`."""
 
-    `near` gives the same answer as looking for words in the text within
-    `_CONTEXT_CHARS` of the finding: the words of a stretch of text are the words of the
-    whole text cut to that stretch (the word pattern has no look-around).
-    """
-
-    __slots__ = ("_ends", "_folded", "_lowered", "_starts", "_text")
+    __slots__ = ("_folded", "_lowered", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._folded: str | None = None
         self._lowered: str | None = None
-        self._starts: list[int] | None = None  # the words' offsets, found on first use
-        self._ends: list[int] = []
 
     def anywhere(self, context: tuple[str, ...]) -> bool:
         """Whether a context word occurs anywhere in the case-folded text: a necessary
@@ -174,26 +190,49 @@ class _ContextWords:
     def near(self, found: Finding, context: tuple[str, ...]) -> bool:
         """Whether one of the context words (or a word starting with one) is within
         `CONTEXT_WINDOW` words of the finding, looking only at the text around it."""
-        if self._starts is None:
-            spans = [word.span() for word in _WORD.finditer(self._text)]
-            self._starts = [start for start, _ in spans]
-            self._ends = [end for _, end in spans]
-        text, starts, ends = self._text, self._starts, self._ends
-        low, high = max(0, found.start - _CONTEXT_CHARS), found.end + _CONTEXT_CHARS
-        # Before: the last words starting before the finding and ending inside the window.
-        last = bisect.bisect_left(starts, found.start)
-        for i in range(last - 1, max(last - CONTEXT_WINDOW, 0) - 1, -1):
-            if ends[i] <= low:
-                break
-            word = text[max(starts[i], low) : min(ends[i], found.start)]
-            if word.casefold().startswith(context):
-                return True
-        # After: the first words ending after the finding and starting inside the window.
-        first = bisect.bisect_right(ends, found.end)
-        for i in range(first, min(first + CONTEXT_WINDOW, len(starts))):
-            if starts[i] >= high:
-                break
-            word = text[max(starts[i], found.end) : min(ends[i], high)]
-            if word.casefold().startswith(context):
+        blank, by_letter = _by_first_letter(context)
+        for word in (*_words_before(self._text, found.start), *_words_after(self._text, found.end)):
+            folded = word.casefold()
+            # Only the context words with the word's first letter can start it: far fewer
+            # to try than all of them (a phone number has 28).
+            if folded.startswith(by_letter.get(folded[:1], blank)):
                 return True
         return False
+
+
+@lru_cache(maxsize=64)
+def _by_first_letter(
+    context: tuple[str, ...],
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The empty context words (which start every word), and under each first letter the
+    context words starting with it, the empty ones too."""
+    blank = tuple(word for word in context if not word)
+    letters: dict[str, list[str]] = {}
+    for word in context:
+        if word:
+            letters.setdefault(word[0], []).append(word)
+    return blank, {letter: (*words, *blank) for letter, words in letters.items()}
+
+
+# The words near a finding are first looked for this close to it: a few words fill it, and
+# most texts need the check only next to a finding or two, not a whole text's words.
+_NEAR_CHARS = 48
+
+
+def _words_before(text: str, start: int) -> list[str]:
+    """The last `CONTEXT_WINDOW` words of the `_CONTEXT_CHARS` before `start`, each cut to
+    that stretch (the word pattern has no look-around: those are the whole text's words cut
+    to it). Found in the nearest `_NEAR_CHARS` when those hold a word more than needed,
+    as then only the first, maybe cut at a different place, differs."""
+    words = _WORD.findall(text, max(0, start - _NEAR_CHARS), start)
+    if len(words) <= CONTEXT_WINDOW and start > _NEAR_CHARS:
+        words = _WORD.findall(text, max(0, start - _CONTEXT_CHARS), start)
+    return words[-CONTEXT_WINDOW:]
+
+
+def _words_after(text: str, end: int) -> list[str]:
+    """The first `CONTEXT_WINDOW` words of the `_CONTEXT_CHARS` after `end`, the same way."""
+    words = _WORD.findall(text, end, end + _NEAR_CHARS)
+    if len(words) <= CONTEXT_WINDOW and end + _NEAR_CHARS < len(text):
+        words = _WORD.findall(text, end, end + _CONTEXT_CHARS)
+    return words[:CONTEXT_WINDOW]

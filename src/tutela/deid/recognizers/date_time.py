@@ -43,6 +43,9 @@ _ORDINAL = r"(?:st|nd|rd|th|er|e|º|°|\.)?"
 _EDGE_BEFORE = r"(?<![\w./:-])"
 _EDGE_AFTER = r"(?![\w/+-])(?![.:]\d)"  # "+": semantic-version build metadata
 _YEAR = r"(?P<year>\d{4})"
+# A day-first month name comes after a letter: looking ahead for one spares most numbers
+# a try of every month name at every way of reading the ordinal and spaces.
+_LETTER_AFTER_DAY = r"(?=\d{1,2}" + _ORDINAL + r"\s*[^\W\d_])"
 
 _PATTERNS = tuple(
     re.compile(_EDGE_BEFORE + p + _EDGE_AFTER, re.IGNORECASE)
@@ -52,7 +55,8 @@ _PATTERNS = tuple(
         # 05/03/1984, 5.3.1984, 05-03-84 (day or month first)
         r"(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})",
         # 5 March 1984, 5th Mar. 1984, 5. März 1984, 5 de marzo de 1984
-        r"(?P<day>\d{1,2})"
+        _LETTER_AFTER_DAY
+        + r"(?P<day>\d{1,2})"
         + _ORDINAL
         + r"\s*(?:de\s+|of\s+)?"
         + _MONTH
@@ -63,8 +67,12 @@ _PATTERNS = tuple(
     )
 )
 # The digits each pattern's first number holds at least (see `tutela.deid._digits`); 0: the
-# pattern is searched for across the text.
+# pattern starts at a month name and is tried at `_WORD_THEN_NUMBER` only.
 _DIGITS = (4, 1, 1, 0)
+# Where a month-first date can start: a month name is letters only and must be a whole word,
+# the same edge before it, then a day number. Far fewer places than a scan tries, each with
+# the long list of month names.
+_WORD_THEN_NUMBER = re.compile(r"(?<![\w./:-])[^\W\d_]+\.?\s*\d")
 # "version 1.2.24", "v4.13.57", "build 12.20.17"
 _VERSION_BEFORE = re.compile(
     r"(?<![^\W\d_])(?:v|ver|version|versión|versione|versie|release|build|app|rev)[\s.:]*$",
@@ -105,7 +113,10 @@ class DateTimeRecognizer(Recognizer):
 
     def find(self, text: str) -> Iterator[Finding]:
         for regex, digits in zip(_PATTERNS, _DIGITS, strict=True):
-            matches = matches_at_numbers(regex, text, digits) if digits else regex.finditer(text)
+            if digits:
+                matches = matches_at_numbers(regex, text, digits)
+            else:
+                matches = matches_at_words(regex, text)
             for match in matches:
                 start, end = match.span()
                 if _TIME_AFTER.match(text, end) or _TIME_BEFORE.search(
@@ -116,6 +127,17 @@ class DateTimeRecognizer(Recognizer):
                     continue
                 if _is_date(match):
                     yield Finding("DATE_TIME", start, end, self.SCORE, self.name)
+
+
+def matches_at_words(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches `regex.finditer(text)` gives for the month-first pattern, which can only
+    start where `_WORD_THEN_NUMBER` does: tried there alone, never inside an earlier match."""
+    end = 0
+    for word in _WORD_THEN_NUMBER.finditer(text):
+        start = word.start()
+        if start >= end and (match := regex.match(text, start)):
+            end = match.end()
+            yield match
 
 
 def _is_date(match: re.Match[str]) -> bool:

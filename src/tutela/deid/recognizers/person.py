@@ -233,13 +233,12 @@ class PersonRecognizer(Recognizer):
         ]
         if not words or len(words) > 5:
             return None
-        any_known = any(_known(w, self._first) or _known(w, self._last) for w in words)
+        first, last = self._first, self._last
+        known = [_known(w, first) or _known(w, last) for w in words]
+        any_known = any(known)
         # Unknown words that are everyday words ("Summary", "Happy") are not names.
-        common = any(
-            w.casefold() in self._common
-            and not _known(w, self._first)
-            and not _known(w, self._last)
-            for w in words
+        common = not all(known) and any(
+            not k and w.casefold() in self._common for w, k in zip(words, known, strict=True)
         )
         # At a sentence start, a name that is also an everyday word ("Will", "Read") is
         # more likely the word.
