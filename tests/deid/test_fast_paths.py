@@ -30,6 +30,7 @@ from tutela.deid.recognizers import (
     location,
     person,
     phone,
+    street_address,
 )
 from tutela.deid.recognizers._address_shapes import en_street
 from tutela.deid.recognizers.iban import _COMPACT, _GROUPED, IbanRecognizer
@@ -369,3 +370,44 @@ def test_phone_checks_before_parsing_drop_no_number() -> None:
     recognizer = phone.PhoneRecognizer()
     for text in TEXTS:
         assert list(recognizer.find(text)) == _phone_by_matcher(recognizer, text)
+
+
+# -- English streets only where a street type is a word of the text --------------------------
+
+
+class _EveryWord:
+    """A set holding every word: the street recognizer then tries each number, as it did."""
+
+    def __contains__(self, word: object) -> bool:
+        return True
+
+
+STREETY = st.lists(
+    st.sampled_from(
+        (
+            *("12", "221B", "5-7", "3/4", "Baker", "Main", "North", "St", "Street", "St.", "Rd"),
+            *("Vista", "Smith", "Crescent", "Flat", "Apt", "8", "Hauptstraße", "rue", "Calle"),
+            *(" ", " ", ", ", "\n", ".", "-", "_", "Street5", "Way", "way", "\u017ft", "Ave"),
+            *("Springfield,", "IL", "62704", "London", "SW1A 1AA"),
+        )
+    ),
+    max_size=14,
+).map("".join)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_english_streets_are_found_without_trying_each_number(text: str) -> None:
+    _assert_same_streets(text)
+
+
+@given(text=STREETY)
+@settings(max_examples=500, deadline=None)
+def test_english_streets_are_found_without_trying_each_number_on_random_text(text: str) -> None:
+    _assert_same_streets(text)
+
+
+def _assert_same_streets(text: str) -> None:
+    fast = street_address.StreetAddressRecognizer()
+    plain = street_address.StreetAddressRecognizer()
+    plain._en_types = _EveryWord()  # type: ignore[assignment]
+    assert list(fast.find(text)) == list(plain.find(text))

@@ -166,6 +166,12 @@ TYPE_WORDS = UNIT_WORDS | FR_TYPES | ROMANCE_TYPES
 
 
 @cache
+def en_types() -> frozenset[str]:
+    """The English street types `en_street` and `unit_first` end a street name with."""
+    return frozenset(EN_STRONG_TYPES.split("|")) | street_suffixes()
+
+
+@cache
 def en_street() -> re.Pattern[str]:
     """Number, name and English street type, with unit after: matched at a house number."""
     strong = set(EN_STRONG_TYPES.split("|"))

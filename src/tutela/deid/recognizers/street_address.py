@@ -46,19 +46,29 @@ class StreetAddressRecognizer(Recognizer):
 
     def __init__(self) -> None:
         self._en_street = shapes.en_street()
+        self._en_types = shapes.en_types()
         self._unit_first = shapes.unit_first()
         self._cities = cities()
         self._names = first_names() | last_names()
 
     def find(self, text: str) -> Iterator[Finding]:
         candidates: list[_Candidate] = []
-        for match in matches_at_numbers(self._en_street, text, 1):  # at a house number
-            self._add(candidates, text, match, match.start(), self.STREET_SCORE)
+        triggers: list[tuple[re.Match[str], str]] = []
+        en_type = False
         for word in shapes.WORD_SCAN.finditer(text):
-            low = word.group().casefold()
+            found = word.group()
+            low = found.casefold()
             # Most words trigger nothing: test them here rather than in a call per word.
             if low in shapes.TYPE_WORDS or low.endswith(shapes.DE_NL_SUFFIXES):
-                self._triggered(candidates, text, word, low)
+                triggers.append((word, low))
+            # An English street's type is a whole word of the scan: without one, no number
+            # can start a street, and trying each number costs more than this test.
+            en_type = en_type or found in self._en_types
+        if en_type:
+            for match in matches_at_numbers(self._en_street, text, 1):  # at a house number
+                self._add(candidates, text, match, match.start(), self.STREET_SCORE)
+        for word, low in triggers:
+            self._triggered(candidates, text, word, low)
         # Shapes can find the same street: keep the best of overlapping candidates.
         kept: list[_Candidate] = []
         for score, start, end in sorted(candidates, key=lambda c: (-c[0], c[1] - c[2])):
