@@ -316,6 +316,8 @@ class Tutela(Administration):
                     try:
                         outcomes.append(Outcome(run()))
                     except Exception as exc:
+                        if shared.broken:  # the shared transaction is lost: so is every call
+                            raise
                         outcomes.append(Outcome(None, exc))
             finally:
                 _SHARED.reset(token)

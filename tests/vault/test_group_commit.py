@@ -91,3 +91,26 @@ def test_units_after_a_group_are_on_their_own_again(tutela: Tutela, canary: PiiC
         tutela.add({**canary.customer(), "email": "not an address"})
     entries = _entries_after(tutela, before)
     assert [e.event.subject_id for e in entries] == [sid]
+
+
+def test_a_call_that_loses_the_shared_transaction_fails_the_whole_group(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    first, last = canary.customer(1), canary.customer(2)
+
+    def ends_the_transaction() -> None:
+        with tutela.unit_of_work() as uow:
+            uow.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
+            raise RuntimeError("the database gave up")
+
+    calls = [
+        lambda: tutela.add(first),
+        ends_the_transaction,
+        lambda: tutela.add(canary.customer(2)),
+    ]
+    with pytest.raises(Exception):  # noqa: B017 (the driver's own error, which varies)
+        tutela.run_together(calls)
+    for record in (first, last):  # neither before nor after the loss: nothing half-written
+        assert tutela.find("email", record["email"], purpose="order_fulfilment", role="admin") == []
+    assert tutela.verify_audit().ok
+    assert tutela.add(canary.customer(3))  # the home works on

@@ -68,6 +68,7 @@ class UnitOfWork:
         self._engine = engine
         self._parent = parent
         self._in_savepoint = False
+        self.broken = False  # a child's savepoint could not be closed: the transaction is lost
         # Told the events of each committed unit (e.g. to keep the erasure ledger outside
         # the database too); called after the commit, never for rolled-back work.
         self._on_commit = on_commit
@@ -164,9 +165,15 @@ class UnitOfWork:
         try:
             if self._in_savepoint:
                 conn = self._parent.conn
-                if failed:
-                    _ROLLBACK_TO_SAVEPOINT.run(conn)
-                _RELEASE_SAVEPOINT.run(conn)
+                try:
+                    if failed:
+                        _ROLLBACK_TO_SAVEPOINT.run(conn)
+                    _RELEASE_SAVEPOINT.run(conn)
+                except Exception:
+                    # The database ended the whole transaction (SQLite does on some errors):
+                    # the other units' work in it is gone too, and the parent must not go on.
+                    self._parent.broken = True
+                    raise
             for event, always in self._events:
                 if always:
                     self._parent.record_always(event)
