@@ -25,9 +25,6 @@ from tutela._facade import Tutela
 from tutela.core.uow import Outcome
 
 T = TypeVar("T")
-# Groups run at once per loop in the thread pool. More than one did not measure faster: the
-# chain's lock serialises their appends and commits anyway.
-IN_FLIGHT = 1
 _Pending = list[tuple[Callable[[], Any], "asyncio.Future[Outcome[Any]]"]]
 
 
@@ -38,13 +35,15 @@ class _Queue:
     vault: Tutela
     pending: _Pending = field(default_factory=list)
     scheduled: bool = False  # a flush is due at the end of this turn
-    running: int = 0  # groups in the thread pool; more wait until one is done
+    # A group is in the thread pool; the next waits for it (two at once measured no faster:
+    # the chain's lock serialises their appends and commits anyway).
+    running: bool = False
 
 
 class GroupCommitter:
     """Collects calls per event loop and runs them as one group when the loop's turn ends;
-    while `IN_FLIGHT` groups run in the thread pool, the calls that arrive meanwhile wait to
-    form the next one (so groups grow as the database slows)."""
+    while a group runs in the thread pool, the calls that arrive meanwhile wait to form the
+    next one (so groups grow as the database slows)."""
 
     def __init__(self) -> None:
         # Per loop: a test client may drive the app from more than one.
@@ -64,7 +63,7 @@ class GroupCommitter:
         return outcome.unwrap()
 
     def _schedule(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
-        if queue.pending and not queue.scheduled and queue.running < IN_FLIGHT:
+        if queue.pending and not (queue.scheduled or queue.running):
             queue.scheduled = True
             # Callbacks scheduled now run after every task already ready in this turn.
             loop.call_soon(self._flush, loop, queue)
@@ -76,7 +75,7 @@ class GroupCommitter:
             _settle(pending, _run(queue.vault, pending))
             self._forget_if_idle(loop, queue)
             return
-        queue.running += 1
+        queue.running = True
         task = loop.create_task(self._flush_in_thread(loop, queue, pending))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -91,7 +90,7 @@ class GroupCommitter:
                 future.cancel()
             raise
         finally:
-            queue.running -= 1
+            queue.running = False
         _settle(pending, outcomes)
         self._schedule(loop, queue)
         self._forget_if_idle(loop, queue)
