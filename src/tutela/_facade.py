@@ -29,7 +29,12 @@ from tutela.core.audit import AuditEvent, AuditLog, HeadFile
 from tutela.core.crypto import BlindIndex, KeyProvider, Signer, new_secret
 from tutela.core.storage import create_engine_for, is_sqlite
 from tutela.core.storage import migrate as migrations
-from tutela.core.storage.engine import WalCheckpointer, checkpoint_sqlite, write_lock_for
+from tutela.core.storage.engine import (
+    WalCheckpointer,
+    WriteLock,
+    checkpoint_sqlite,
+    write_lock_for,
+)
 from tutela.core.storage.jobs import job_lock
 from tutela.core.uow import Outcome, UnitOfWork
 from tutela.datamap import (
@@ -68,6 +73,8 @@ SDK = "sdk"
 T = TypeVar("T")
 # The facade and shared unit of work that `run_together` is running calls in, if any.
 _SHARED: ContextVar[tuple[Tutela, UnitOfWork] | None] = ContextVar("tutela_shared", default=None)
+# The facade whose write lock the caller of `run_together` already holds, if any.
+_LOCK_HELD: ContextVar[Tutela | None] = ContextVar("tutela_lock_held", default=None)
 Progress = Callable[[int, int], None]
 
 
@@ -288,21 +295,34 @@ class Tutela(Administration):
         shared = _SHARED.get()
         if shared is not None and shared[0] is self:
             return UnitOfWork(self.engine, self.audit, parent=shared[1])
-        return UnitOfWork(
-            self.engine, self.audit, write_lock=self._write_lock, on_commit=self._after_commit
-        )
+        lock = None if _LOCK_HELD.get() is self else self._write_lock
+        return UnitOfWork(self.engine, self.audit, write_lock=lock, on_commit=self._after_commit)
 
-    def run_together(self, calls: Sequence[Callable[[], T]]) -> list[Outcome[T]]:
+    @property
+    def write_lock(self) -> WriteLock | None:
+        """The lock every SQLite write transaction of this home takes (None on PostgreSQL)."""
+        return self._write_lock
+
+    def run_together(
+        self, calls: Sequence[Callable[[], T]], *, lock_held: bool = False
+    ) -> list[Outcome[T]]:
         """Run `calls` (each a facade call such as `read` or `add`) back to back in one
         transaction: one lock, one audit append and one commit for all (group commit).
 
         Each call runs under a savepoint, so one that fails leaves no trace but its audited
         denial, and the others are unaffected. Nothing is committed until all have run;
-        returns each call's result or exception, in order.
+        returns each call's result or exception, in order. `lock_held`: the caller already
+        holds `write_lock` (and releases it afterwards).
 
         Raises:
             Whatever the shared commit raises: then none of the calls took effect.
         """
+        if lock_held:
+            held = _LOCK_HELD.set(self)
+            try:
+                return self.run_together(calls)
+            finally:
+                _LOCK_HELD.reset(held)
         if len(calls) == 1:  # a group of one is its own unit of work: no savepoint needed
             try:
                 return [Outcome(calls[0]())]

@@ -1,16 +1,19 @@
 """Requests served in one turn of the event loop share one transaction (group commit), on the
 loop for SQLite and in the thread pool for PostgreSQL; each still gets its own answer, a
-refused one is refused alone, and the chain holds."""
+refused one is refused alone, and the chain holds. On SQLite the loop never waits for another
+process's write lock."""
 
 from __future__ import annotations
 
 import asyncio
 
 import httpx
+import pytest
 from api_support import Key, assert_problem, entries_after, last_seq
 from fastapi import FastAPI
 
 from tutela import Tutela
+from tutela.core.storage.engine import write_lock_for
 from tutela.testing import PiiCanary
 
 
@@ -60,3 +63,37 @@ def test_concurrent_requests_are_answered_each_and_committed_together(
         sid = response.json()["id"]
         values = tutela.read(sid, ["email"], purpose="order_fulfilment", role="admin")
         assert values == {"email": canary.customer(n)["email"]}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
+    app: FastAPI, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    admin = keys["admin"].headers
+    existing = tutela.add(canary.customer(0))
+    read = f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
+    other_process = write_lock_for(tutela.engine)  # its own open file: another server process
+    assert other_process is not None
+
+    async def scenario() -> tuple[list[httpx.Response], list[bool]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+            assert (await client.get(read, headers=admin)).status_code == 200  # key now known
+            other_process.acquire()
+            try:
+                reads = [asyncio.ensure_future(client.get(read, headers=admin)) for _ in range(3)]
+                health = await asyncio.wait_for(client.get("/healthz"), timeout=5)
+                assert health.status_code == 200
+                waiting = [not r.done() for r in reads]
+            finally:
+                other_process.release()
+            return await asyncio.wait_for(asyncio.gather(*reads), timeout=10), waiting
+
+    try:
+        responses, waiting = asyncio.run(scenario())
+    finally:
+        other_process.close()
+    assert all(waiting)  # the reads waited for the lock while the loop answered /healthz
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert all(r.json()["values"] == {"email": canary.customer(0)["email"]} for r in responses)
+    assert tutela.verify_audit().ok

@@ -2,26 +2,28 @@
 together, as one transaction, when that turn ends.
 
 Each request's call otherwise takes the write lock (SQLite) or the audit chain's lock
-(PostgreSQL), appends to the chain and commits on its own. On SQLite the loop is blocked
-meanwhile, and with several server processes the workers mostly wait for each other's lock;
-on PostgreSQL every request pays a commit and queues for the chain. Run together, a turn's
-calls share one lock hold, one audit append and one commit; on SQLite the lock is free while
-the loop parses and answers requests, so the workers overlap. The group runs on the loop for
-SQLite (short local calls) and in the thread pool for PostgreSQL. A request is answered only
-after the commit that holds its work (`Tutela.run_together`); a call that fails fails alone
-(it runs under a savepoint).
+(PostgreSQL), appends to the chain and commits on its own. Run together, a turn's calls share
+one lock hold, one audit append and one commit. A request is answered only after the commit
+that holds its work (`Tutela.run_together`); a call that fails fails alone (it runs under a
+savepoint).
+
+On SQLite a group runs on the event loop (short local calls), but the loop never waits for the
+write lock: when another server process holds it, a thread waits instead and hands the lock to
+the loop, which meanwhile goes on parsing and answering requests; the calls that arrive while
+it waits join the group. On PostgreSQL a group runs in the thread pool.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from tutela._facade import Tutela
+from tutela.core.storage.engine import WriteLock
 from tutela.core.uow import Outcome
 
 T = TypeVar("T")
@@ -70,15 +72,54 @@ class GroupCommitter:
 
     def _flush(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
         queue.scheduled = False
-        pending, queue.pending = queue.pending, []
         if queue.vault.inline_io:
-            _settle(pending, _run(queue.vault, pending))
-            self._forget_if_idle(loop, queue)
+            lock = queue.vault.write_lock
+            if lock is None or lock.try_acquire():
+                self._run_on_loop(loop, queue, lock)
+            else:
+                self._start(loop, queue, self._flush_when_locked(loop, queue, lock))
             return
+        pending, queue.pending = queue.pending, []
+        self._start(loop, queue, self._flush_in_thread(loop, queue, pending))
+
+    def _start(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        queue: _Queue,
+        work: Coroutine[Any, Any, None],
+    ) -> None:
         queue.running = True
-        task = loop.create_task(self._flush_in_thread(loop, queue, pending))
+        task = loop.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _run_on_loop(
+        self, loop: asyncio.AbstractEventLoop, queue: _Queue, lock: WriteLock | None
+    ) -> None:
+        """Run every pending call now, on the loop; `lock` (if any) is held and released."""
+        pending, queue.pending = queue.pending, []
+        try:
+            outcomes = _run(queue.vault, pending, lock_held=lock is not None)
+        finally:
+            if lock is not None:
+                lock.release()
+        _settle(pending, outcomes)
+        self._schedule(loop, queue)
+        self._forget_if_idle(loop, queue)
+
+    async def _flush_when_locked(
+        self, loop: asyncio.AbstractEventLoop, queue: _Queue, lock: WriteLock
+    ) -> None:
+        try:
+            await _acquire_off_loop(loop, lock)
+        except BaseException:  # cancelled (the server is stopping): so are its requests
+            for _, future in queue.pending:
+                future.cancel()
+            queue.pending = []
+            raise
+        finally:
+            queue.running = False
+        self._run_on_loop(loop, queue, lock)
 
     async def _flush_in_thread(
         self, loop: asyncio.AbstractEventLoop, queue: _Queue, pending: _Pending
@@ -100,9 +141,22 @@ class GroupCommitter:
             self._queues.pop(loop, None)
 
 
-def _run(vault: Tutela, pending: _Pending) -> list[Outcome[Any]]:
+async def _acquire_off_loop(loop: asyncio.AbstractEventLoop, lock: WriteLock) -> None:
+    """Wait for `lock` in a thread. If the waiter is cancelled, the lock is released as soon
+    as the thread gets it, so it is never left held."""
+    acquired = loop.run_in_executor(None, lock.acquire)
     try:
-        return vault.run_together([call for call, _ in pending])
+        await asyncio.shield(acquired)
+    except asyncio.CancelledError:
+        acquired.add_done_callback(
+            lambda done: None if done.cancelled() or done.exception() else lock.release()
+        )
+        raise
+
+
+def _run(vault: Tutela, pending: _Pending, *, lock_held: bool = False) -> list[Outcome[Any]]:
+    try:
+        return vault.run_together([call for call, _ in pending], lock_held=lock_held)
     except Exception as exc:  # the shared commit failed: none of the calls took effect
         return [Outcome(None, exc)] * len(pending)
 

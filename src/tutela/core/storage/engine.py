@@ -97,7 +97,8 @@ class WriteLock:
 
     Waiting writers are woken the moment the lock is free, where SQLite's own busy handler
     sleeps 1, 2, 5 … 100 ms between tries: under concurrent requests that sleep, not the
-    work, would set the pace.
+    work, would set the pace. The lock belongs to the process, not to a thread: one thread
+    may wait for it and another release it (the HTTP service waits off its event loop).
     """
 
     def __init__(self, path: Path) -> None:
@@ -105,23 +106,47 @@ class WriteLock:
         self._mutex = threading.Lock()
         self._fd: int | None = None
 
-    def __enter__(self) -> WriteLock:
+    def acquire(self) -> None:
+        """Wait until this process holds the lock."""
         self._mutex.acquire()
         try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
         except BaseException:
             self._mutex.release()
             raise
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free now; never waits."""
+        if not self._mutex.acquire(blocking=False):
+            return False
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._mutex.release()
+            return False
+        except BaseException:
+            self._mutex.release()
+            raise
+        return True
+
+    def release(self) -> None:
         try:
             if self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._mutex.release()
+
+    def __enter__(self) -> WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
 
     def close(self) -> None:
         if self._fd is not None:
