@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         description="How long a process trusts a key it checked; revocations made by another "
         "process take effect within this time.",
     )
+    api_telemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans and metrics, for a process with an "
+        "OpenTelemetry SDK configured. Off by default: its spans carry request paths, which "
+        "hold subject ids.",
+    )
     phone_default_region: str = Field(
         default="GB", description="Region for phone numbers written without a country code."
     )

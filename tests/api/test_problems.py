@@ -18,7 +18,8 @@ from api_support import Key, assert_problem, entries_after, last_seq
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tutela import Tutela
+from tutela import Settings, Tutela
+from tutela.api.app import create_app
 from tutela.testing import PiiCanary
 
 # -- problem+json ----------------------------------------------------------------------------
@@ -424,6 +425,18 @@ def test_the_access_log_line_of_a_refused_body_is_written(
         "/v1/subjects", content=b"{}" + b" " * 4096, headers=keys["admin"].headers
     )
     assert [(x["route"], x["status"]) for x in _access_lines(caplog)] == [("unmatched", 413)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_fastapi_telemetry_with_its_request_paths_is_off_unless_asked_for(
+    settings: Settings,
+) -> None:
+    """Spans would carry paths, and paths hold subject ids: like the access log, they stay out
+    of telemetry unless the operator turns it on."""
+    off = create_app(settings)._telemetry  # FastAPI keeps its telemetry settings only here
+    assert not (off["tracing"] or off["metrics"] or off["logs"])
+    on = create_app(settings.model_copy(update={"api_telemetry": True}))._telemetry
+    assert on["tracing"] and on["metrics"] and on["logs"]
 
 
 # -- regressions: inputs that once reached server errors or inconsistent answers ----------

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
@@ -21,6 +22,10 @@ from tutela.api.middleware import BodyLimit, RequestContext
 from tutela.api.routes import admin, consents, deid, health, privacy, requests, subjects, widget
 from tutela.config import Settings
 from tutela.web import admin_pages, privacy_center
+
+# FastAPI's native telemetry, off unless asked for (`api_telemetry`); when off, no request pays
+# for looking up whether a global OpenTelemetry provider has been set meanwhile.
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
@@ -44,6 +49,7 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        telemetry=None if settings.api_telemetry else _NO_TELEMETRY,
     )
     if vault is not None:
         app.state.tutela = vault
