@@ -76,7 +76,6 @@ from _common import (
     status_markup,
     tutela_home,
 )
-from tutela.cli.serve import SHARED_SOCKET_ENV
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -486,9 +485,7 @@ def measure_bare(client: Executor, kind: str, sizes: Sizes, logs: Path) -> tuple
         "--no-access-log",
         "--no-server-header",
     ]
-    # Its workers share their socket as `tutela serve`'s do.
-    env = server_env(None) | SHARED_SOCKET_ENV
-    with serving("bare", command, env, "/ping", logs) as served:
+    with serving("bare", command, server_env(None), "/ping", logs) as served:
         load = Load(served.base_url, ("/ping",), (), {}, 200, *_shape(kind, sizes))
         result = drive(client, served, load)
     return result, served

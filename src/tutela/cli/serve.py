@@ -10,11 +10,6 @@ import typer
 
 from tutela.cli._common import HomeOption, settings_for
 
-# Workers share one listening socket. libuv (uvloop) otherwise accepts every pending
-# connection in one go, so the first worker to wake can take all of a client's keep-alive
-# connections and leave the others idle; accepted one at a time, they spread across workers.
-SHARED_SOCKET_ENV = {"UV_TCP_SINGLE_ACCEPT": "1"}
-
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
 
@@ -56,9 +51,6 @@ def run_server(home: Path, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     os.environ["TUTELA_HOME"] = str(home)
-    if workers > 1:
-        for name, value in SHARED_SOCKET_ENV.items():
-            os.environ.setdefault(name, value)
     uvicorn.run(
         "tutela.api.app:from_environment",
         factory=True,
