@@ -97,3 +97,35 @@ def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all(r.json()["values"] == {"email": canary.customer(0)["email"]} for r in responses)
     assert tutela.verify_audit().ok
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_request_given_up_while_its_group_waits_for_the_lock_leaves_the_lock_free(
+    app: FastAPI, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    admin = keys["admin"].headers
+    existing = tutela.add(canary.customer(0))
+    read = f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
+    other_process = write_lock_for(tutela.engine)
+    assert other_process is not None
+
+    async def scenario() -> bool:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+            assert (await client.get(read, headers=admin)).status_code == 200
+            other_process.acquire()
+            given_up = asyncio.ensure_future(client.get(read, headers=admin))
+            await asyncio.sleep(0.05)
+            given_up.cancel()
+            other_process.release()
+            answered = await asyncio.wait_for(client.get(read, headers=admin), timeout=10)
+            assert answered.status_code == 200
+            return given_up.cancelled()
+
+    try:
+        assert asyncio.run(scenario())
+        assert other_process.try_acquire()  # nothing kept the lock
+        other_process.release()
+    finally:
+        other_process.close()
+    assert tutela.verify_audit().ok
