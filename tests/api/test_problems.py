@@ -6,6 +6,7 @@ the offline docs under a strict CSP; the access log that holds no personal data.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import re
@@ -437,6 +438,23 @@ def test_fastapi_telemetry_with_its_request_paths_is_off_unless_asked_for(
     assert not (off["tracing"] or off["metrics"] or off["logs"])
     on = create_app(settings.model_copy(update={"api_telemetry": True}))._telemetry
     assert on["tracing"] and on["metrics"] and on["logs"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_server_process_freezes_what_it_loaded_at_startup_and_a_test_app_does_not(
+    settings: Settings, tutela: Tutela
+) -> None:
+    """A worker's startup heap (app, schemas, data map) is kept out of full collections."""
+    before = gc.get_freeze_count()
+    with TestClient(create_app(settings)) as client:  # opens the home itself, not a worker
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() == before
+    try:
+        with TestClient(create_app(settings, server_process=True)) as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()  # this test process goes on: let its objects be collected again
 
 
 # -- regressions: inputs that once reached server errors or inconsistent answers ----------

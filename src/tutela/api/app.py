@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,14 +29,19 @@ from tutela.web import admin_pages, privacy_center
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
-def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, vault: Tutela | None = None, server_process: bool = False
+) -> FastAPI:
     """The API over one home. With `vault`, use that open instance (tests); otherwise open
-    the home at startup and close it at shutdown."""
+    the home at startup and close it at shutdown. `server_process`: the app owns the process
+    (a `tutela serve` worker), so it may tune the process's garbage collector."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = vault is None
         app.state.tutela = vault or Tutela.open(settings=settings)
+        if server_process:
+            _freeze_startup_heap()
         try:
             yield
         finally:
@@ -99,6 +105,14 @@ def create_app(settings: Settings, *, vault: Tutela | None = None) -> FastAPI:
     return app
 
 
+def _freeze_startup_heap() -> None:
+    """Move everything loaded at startup (the app, its schemas, the data map, the libraries'
+    tables) out of the garbage collector's reach. They live as long as the process, yet every
+    full collection walked them all: a server process spent about a tenth of its time there."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
     return problems.problem(
@@ -112,4 +126,4 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
 
 def from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` and worker processes: settings from the environment."""
-    return create_app(Settings.load())
+    return create_app(Settings.load(), server_process=True)
