@@ -310,3 +310,75 @@ def test_two_workers_under_concurrent_writes_lose_nothing(
     assert {e["key_id"] for e in entries if e["route"] != "/readyz"} <= set(keys)
     leaks = canary.leaks(["\n".join(lines)])
     assert not leaks, f"{len(leaks)} canary value(s) in the access log"
+
+
+def _established_per_worker(port: int, workers: list[int]) -> dict[int, int]:
+    """Connections to `port` held open by each worker process (Linux `/proc`)."""
+    inodes: dict[str, int] = {}
+    for pid in workers:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes[target[8:-1]] = pid
+    held = dict.fromkeys(workers, 0)
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        columns = line.split()
+        local_port = int(columns[1].split(":")[1], 16)
+        if local_port == port and columns[3] == "01" and columns[9] in inodes:  # ESTABLISHED
+            held[inodes[columns[9]]] += 1
+    return held
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_each_worker_listens_on_its_own_socket_and_the_port_is_not_shared_twice(
+    server: tuple[Server, dict[str, str]], settings: Settings
+) -> None:
+    """Keep-alive connections opened at once spread over both workers (each has a socket of
+    its own: the kernel balances them), and a second server cannot join the same port."""
+    served, _ = server
+    workers = served.worker_pids()
+    assert len(workers) == WORKERS, served.stderr()
+    connections = [socket.create_connection((HOST, served.port)) for _ in range(32)]
+    try:
+        for conn in connections:  # a request on each, so each has been accepted
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: tutela.test\r\n\r\n")
+        for conn in connections:
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        held = _established_per_worker(served.port, workers)
+    finally:
+        for conn in connections:
+            conn.close()
+    # Binomially 16 each; below 4 on either side has odds of about one in a million.
+    assert sum(held.values()) == 32 and min(held.values()) >= 4, held
+
+    command = [sys.executable, "-m", "tutela", "serve", "--home", str(settings.home)]
+    command += ["--host", HOST, "--port", str(served.port), "--workers", "2"]
+    second = subprocess.run(
+        command,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert "cannot listen on" in second.stderr and "in use" in second.stderr
+    assert served.stop() == 0, served.stderr()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_worker_that_dies_is_replaced(server: tuple[Server, dict[str, str]]) -> None:
+    served, _ = server
+    first, second = served.worker_pids()
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline and len(served.worker_pids()) < WORKERS + 1:
+        time.sleep(0.1)
+    replacement = served.worker_pids()[-1]
+    assert replacement not in (first, second), served.stderr()
+    while time.monotonic() < deadline and served.stderr().count("startup complete") <= WORKERS:
+        time.sleep(0.1)
+    for _ in range(8):  # fresh connections reach both the old worker and the new one
+        assert httpx.get(f"{served.base_url}/healthz", timeout=5).status_code == 200
+    assert f"Worker [{first}] exited" in served.stderr()
+    assert served.stop() == 0, served.stderr()

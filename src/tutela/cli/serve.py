@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging.config
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tutela.cli._common import HomeOption, settings_for
+from tutela.cli._common import HomeOption, fail, settings_for
+from tutela.cli.workers import CannotListen, Supervisor
 
 HostOption = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
@@ -46,23 +48,47 @@ def log_config() -> dict[str, Any]:
     }
 
 
-def run_server(home: Path, host: str, port: int, workers: int) -> None:
-    """Serve the home until interrupted. Workers build the app from `TUTELA_HOME`."""
+def uvicorn_options(app: str) -> dict[str, Any]:
+    """How Tutela runs an app factory on uvicorn: uvloop, httptools, its own access log."""
+    return {
+        "app": app,
+        "factory": True,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "log_config": log_config(),
+        "server_header": False,
+    }
+
+
+def serve_app(app: str, host: str, port: int, workers: int) -> int:
+    """Serve the app factory `app` (an import string) until interrupted; the exit status.
+
+    Several workers each listen on a socket of their own (`workers.Supervisor`), so the kernel
+    spreads connections across them.
+
+    Raises:
+        CannotListen: the address cannot be bound (several workers; one reports it itself).
+    """
     import uvicorn
 
+    options = uvicorn_options(app)
+    if workers == 1:
+        uvicorn.run(host=host, port=port, **options)
+        return 0
+    logging.config.dictConfig(options["log_config"])  # the supervisor's own messages
+    return Supervisor(options, host, port, workers).run()
+
+
+def run_server(home: Path, host: str, port: int, workers: int) -> None:
+    """Serve the home until interrupted. Workers build the app from `TUTELA_HOME`."""
     os.environ["TUTELA_HOME"] = str(home)
-    uvicorn.run(
-        "tutela.api.app:from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=log_config(),
-        server_header=False,
-    )
+    try:
+        status = serve_app("tutela.api.app:from_environment", host, port, workers)
+    except CannotListen as exc:
+        fail(str(exc))
+    if status:
+        raise typer.Exit(status)
 
 
 def serve(
