@@ -6,6 +6,7 @@ process's write lock."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from api_support import Key, assert_problem, entries_after, last_seq
 from fastapi import FastAPI
 
 from tutela import Tutela
-from tutela.core.storage.engine import write_lock_for
+from tutela.core.storage.engine import WriteLock, write_lock_for
 from tutela.testing import PiiCanary
 
 
@@ -65,23 +66,41 @@ def test_concurrent_requests_are_answered_each_and_committed_together(
         assert values == {"email": canary.customer(n)["email"]}
 
 
+@pytest.fixture
+def other_process(tutela: Tutela) -> Iterator[WriteLock]:
+    """The home's write lock on an open file of its own: as another server process holds it."""
+    lock = write_lock_for(tutela.engine)
+    assert lock is not None
+    yield lock
+    lock.close()
+
+
+@pytest.fixture
+def read_url(tutela: Tutela, canary: PiiCanary) -> str:
+    existing = tutela.add(canary.customer(0))
+    return f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
-    app: FastAPI, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+    app: FastAPI,
+    tutela: Tutela,
+    keys: dict[str, Key],
+    canary: PiiCanary,
+    other_process: WriteLock,
+    read_url: str,
 ) -> None:
     admin = keys["admin"].headers
-    existing = tutela.add(canary.customer(0))
-    read = f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
-    other_process = write_lock_for(tutela.engine)  # its own open file: another server process
-    assert other_process is not None
 
     async def scenario() -> tuple[list[httpx.Response], list[bool]]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
-            assert (await client.get(read, headers=admin)).status_code == 200  # key now known
+            assert (await client.get(read_url, headers=admin)).status_code == 200  # key known
             other_process.acquire()
             try:
-                reads = [asyncio.ensure_future(client.get(read, headers=admin)) for _ in range(3)]
+                reads = [
+                    asyncio.ensure_future(client.get(read_url, headers=admin)) for _ in range(3)
+                ]
                 health = await asyncio.wait_for(client.get("/healthz"), timeout=5)
                 assert health.status_code == 200
                 waiting = [not r.done() for r in reads]
@@ -89,10 +108,7 @@ def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
                 other_process.release()
             return await asyncio.wait_for(asyncio.gather(*reads), timeout=10), waiting
 
-    try:
-        responses, waiting = asyncio.run(scenario())
-    finally:
-        other_process.close()
+    responses, waiting = asyncio.run(scenario())
     assert all(waiting)  # the reads waited for the lock while the loop answered /healthz
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all(r.json()["values"] == {"email": canary.customer(0)["email"]} for r in responses)
@@ -101,31 +117,24 @@ def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_request_given_up_while_its_group_waits_for_the_lock_leaves_the_lock_free(
-    app: FastAPI, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary
+    app: FastAPI, tutela: Tutela, keys: dict[str, Key], other_process: WriteLock, read_url: str
 ) -> None:
     admin = keys["admin"].headers
-    existing = tutela.add(canary.customer(0))
-    read = f"/v1/subjects/{existing}?purpose=order_fulfilment&fields=email"
-    other_process = write_lock_for(tutela.engine)
-    assert other_process is not None
 
     async def scenario() -> bool:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
-            assert (await client.get(read, headers=admin)).status_code == 200
+            assert (await client.get(read_url, headers=admin)).status_code == 200
             other_process.acquire()
-            given_up = asyncio.ensure_future(client.get(read, headers=admin))
+            given_up = asyncio.ensure_future(client.get(read_url, headers=admin))
             await asyncio.sleep(0.05)
             given_up.cancel()
             other_process.release()
-            answered = await asyncio.wait_for(client.get(read, headers=admin), timeout=10)
+            answered = await asyncio.wait_for(client.get(read_url, headers=admin), timeout=10)
             assert answered.status_code == 200
             return given_up.cancelled()
 
-    try:
-        assert asyncio.run(scenario())
-        assert other_process.try_acquire()  # nothing kept the lock
-        other_process.release()
-    finally:
-        other_process.close()
+    assert asyncio.run(scenario())
+    assert other_process.try_acquire()  # nothing kept the lock
+    other_process.release()
     assert tutela.verify_audit().ok
