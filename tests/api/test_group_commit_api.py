@@ -138,3 +138,35 @@ def test_a_request_given_up_while_its_group_waits_for_the_lock_leaves_the_lock_f
     assert other_process.try_acquire()  # nothing kept the lock
     other_process.release()
     assert tutela.verify_audit().ok
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_if_the_lock_cannot_be_waited_for_the_waiting_requests_fail_and_later_ones_succeed(
+    app: FastAPI,
+    tutela: Tutela,
+    keys: dict[str, Key],
+    other_process: WriteLock,
+    read_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = keys["admin"].headers
+    lock = tutela.write_lock
+    assert lock is not None
+
+    def broken_wait() -> None:
+        raise OSError("the lock file is gone")
+
+    async def scenario() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+            assert (await client.get(read_url, headers=admin)).status_code == 200
+            other_process.acquire()
+            with monkeypatch.context() as patch:
+                patch.setattr(lock, "acquire", broken_wait)
+                failed = await asyncio.wait_for(client.get(read_url, headers=admin), timeout=10)
+            other_process.release()
+            later = await asyncio.wait_for(client.get(read_url, headers=admin), timeout=10)
+            return failed.status_code, later.status_code
+
+    assert asyncio.run(scenario()) == (500, 200)
+    assert tutela.verify_audit().ok

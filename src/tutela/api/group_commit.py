@@ -110,16 +110,24 @@ class GroupCommitter:
     async def _flush_when_locked(
         self, loop: asyncio.AbstractEventLoop, queue: _Queue, lock: WriteLock
     ) -> None:
+        failure: Exception | None = None
         try:
             await _acquire_off_loop(loop, lock)
-        except BaseException:  # cancelled (the server is stopping): so are its requests
+        except asyncio.CancelledError:  # the server is stopping: so are the waiting requests
             for _, future in queue.pending:
                 future.cancel()
             queue.pending = []
             raise
+        except Exception as exc:  # the lock could not be taken: the waiting calls fail with it
+            failure = exc
         finally:
             queue.running = False
-        self._run_on_loop(loop, queue, lock)
+        if failure is None:
+            self._run_on_loop(loop, queue, lock)
+            return
+        pending, queue.pending = queue.pending, []
+        _settle(pending, [Outcome(None, failure)] * len(pending))
+        self._forget_if_idle(loop, queue)
 
     async def _flush_in_thread(
         self, loop: asyncio.AbstractEventLoop, queue: _Queue, pending: _Pending
