@@ -18,9 +18,14 @@ from tutela.core.storage.engine import WriteLock, write_lock_for
 from tutela.testing import PiiCanary
 
 
+def _client(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
+    """An in-process client on the test's own event loop (the loop the groups form on)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    return httpx.AsyncClient(transport=transport, base_url="http://tutela.test")
+
+
 async def _together(app: FastAPI, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:  # type: ignore[type-arg]
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+    async with _client(app) as client:
         return await asyncio.gather(
             *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
         )
@@ -93,8 +98,7 @@ def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
     admin = keys["admin"].headers
 
     async def scenario() -> tuple[list[httpx.Response], list[bool]]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+        async with _client(app) as client:
             assert (await client.get(read_url, headers=admin)).status_code == 200  # key known
             other_process.acquire()
             try:
@@ -122,8 +126,7 @@ def test_a_request_given_up_while_its_group_waits_for_the_lock_leaves_the_lock_f
     admin = keys["admin"].headers
 
     async def scenario() -> bool:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+        async with _client(app) as client:
             assert (await client.get(read_url, headers=admin)).status_code == 200
             other_process.acquire()
             given_up = asyncio.ensure_future(client.get(read_url, headers=admin))
@@ -157,8 +160,7 @@ def test_if_the_lock_cannot_be_waited_for_the_waiting_requests_fail_and_later_on
         raise OSError("the lock file is gone")
 
     async def scenario() -> tuple[int, int]:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://tutela.test") as client:
+        async with _client(app, raise_app_exceptions=False) as client:
             assert (await client.get(read_url, headers=admin)).status_code == 200
             other_process.acquire()
             with monkeypatch.context() as patch:

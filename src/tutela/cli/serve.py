@@ -68,7 +68,8 @@ def serve_app(app: str, host: str, port: int, workers: int) -> int:
     spreads connections across them.
 
     Raises:
-        CannotListen: the address cannot be bound (several workers; one reports it itself).
+        CannotListen: with several workers, the address cannot be bound (a single worker is
+            plain uvicorn, which reports that itself).
     """
     import uvicorn
 

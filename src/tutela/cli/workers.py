@@ -42,8 +42,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     Raises:
         OSError: the address is taken by a socket without `SO_REUSEPORT`, or is invalid.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -57,10 +56,13 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 def _refuse_if_served(host: str, port: int) -> None:
     """Bind once without `SO_REUSEPORT`, which fails if anything listens there already: a
     second server of the same user could otherwise join the port and take half its traffic."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT only
         probe.bind((host, port))
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def run_worker(options: dict[str, Any], host: str, port: int) -> None:
