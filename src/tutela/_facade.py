@@ -287,14 +287,15 @@ class Tutela(Administration):
     ) -> None:
         self.close()
 
-    def unit_of_work(self) -> UnitOfWork:
+    def unit_of_work(self, *, reads_only: bool = False) -> UnitOfWork:
         """A transaction with its audit events; for code that combines several calls.
 
-        Inside `run_together`, a savepoint of the shared transaction instead.
+        Inside `run_together`, a savepoint of the shared transaction instead (none when the
+        unit `reads_only`: it writes nothing but its audit events).
         """
         shared = _SHARED.get()
         if shared is not None and shared[0] is self:
-            return UnitOfWork(self.engine, self.audit, parent=shared[1])
+            return UnitOfWork(self.engine, self.audit, parent=shared[1], reads_only=reads_only)
         lock = None if _LOCK_HELD.get() is self else self._write_lock
         return UnitOfWork(self.engine, self.audit, write_lock=lock, on_commit=self._after_commit)
 
@@ -438,7 +439,7 @@ class Tutela(Administration):
         actor_id: str = SDK,
     ) -> Record:
         """A subject's values for a purpose, as the role may see them (audited)."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(reads_only=True) as uow:
             return self.vault.read(
                 uow, subject_id, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -452,7 +453,7 @@ class Tutela(Administration):
         role: str,
         actor_id: str = SDK,
     ) -> dict[str, Record]:
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(reads_only=True) as uow:
             return self.vault.read_many(
                 uow, subject_ids, purpose=purpose, actor=Actor(actor_id, role), fields=fields
             )
@@ -461,7 +462,7 @@ class Tutela(Administration):
         self, field: str, value: Any, *, purpose: str, role: str, actor_id: str = SDK
     ) -> list[str]:
         """Ids of subjects whose searchable `field` equals `value`; decrypts nothing."""
-        with self.unit_of_work() as uow:
+        with self.unit_of_work(reads_only=True) as uow:
             return self.vault.find(uow, field, value, purpose=purpose, actor=Actor(actor_id, role))
 
     def erase(self, subject_id: str, *, actor: Actor | None = None) -> None:

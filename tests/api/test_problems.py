@@ -88,6 +88,27 @@ def test_query_problems_are_pointed_at_too(client: TestClient, keys: dict[str, K
     assert [(e["in"], e["pointer"]) for e in body["errors"]] == [("query", "/purpose")]
 
 
+def test_a_reads_parameters_are_checked_together_after_the_key(
+    client: TestClient, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    """The read route checks its path and query in one step (`api/params.py`): each bad
+    parameter is named by where it is, none is echoed, and a missing key still comes first."""
+    email = canary.customer()["email"]
+    url = f"/v1/subjects/{'s' * 65}?purpose=&fields={email * 200}&purpose="
+    body = assert_problem(client.get(url, headers=keys["admin"].headers), 422)
+    assert sorted((e["in"], e["pointer"]) for e in body["errors"]) == [
+        ("path", "/subject_id"),
+        ("query", "/fields"),
+        ("query", "/purpose"),
+    ]
+    assert canary.leaks([json.dumps(body)]) == []
+    assert_problem(client.get(url), 401)
+    ok = client.get(
+        "/v1/subjects/sub_x?purpose=nope&purpose=order_fulfilment", headers=keys["admin"].headers
+    )
+    assert_problem(ok, 404)  # the last of a repeated parameter counts, as elsewhere
+
+
 def test_unparseable_json_is_refused_without_echoing_it(
     client: TestClient, keys: dict[str, Key], canary: PiiCanary
 ) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from tutela import Actor, Tutela, errors
 from tutela.testing import PiiCanary
+from tutela.vault import repository
 
 ADMIN = Actor("sdk", "admin")
 
@@ -114,3 +115,51 @@ def test_a_call_that_loses_the_shared_transaction_fails_the_whole_group(
         assert tutela.find("email", record["email"], purpose="order_fulfilment", role="admin") == []
     assert tutela.verify_audit().ok
     assert tutela.add(canary.customer(3))  # the home works on
+
+
+def test_a_reading_call_that_fails_in_the_database_fails_the_whole_group(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    # Reads run without a savepoint of their own; a failed statement may have ended
+    # (SQLite) or aborted (PostgreSQL) the shared transaction, so nobody's work can stand.
+    first = canary.customer(1)
+
+    def read_fails_in_the_database() -> None:
+        with tutela.unit_of_work(reads_only=True) as uow:
+            uow.conn.exec_driver_sql("SELECT missing_column FROM subject")
+
+    calls = [
+        lambda: tutela.add(first),
+        read_fails_in_the_database,
+        lambda: tutela.add(canary.customer(2)),
+    ]
+    with pytest.raises(Exception):  # noqa: B017 (the driver's own error, which varies)
+        tutela.run_together(calls)
+    assert tutela.find("email", first["email"], purpose="order_fulfilment", role="admin") == []
+    assert tutela.verify_audit().ok
+
+
+def test_rows_held_back_for_the_group_go_in_at_its_end_or_not_at_all(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    # New subjects' rows wait for the group's end (one executemany per table); if that
+    # insert fails, no call of the group took effect.
+    existing = tutela.add(canary.customer())
+    first = canary.customer(1)
+    clash = {"subject_id": existing, "field": "email", "digest": bytes(32)}
+
+    def holds_back_a_row() -> None:
+        with tutela.unit_of_work() as uow:
+            uow.insert(repository._INSERT_INDEX, [clash])
+
+    calls = [lambda: tutela.add(first), holds_back_a_row, holds_back_a_row]
+    with pytest.raises(Exception):  # noqa: B017 (the driver's unique violation, which varies)
+        tutela.run_together(calls)
+    assert tutela.find("email", first["email"], purpose="order_fulfilment", role="admin") == []
+    assert tutela.verify_audit().ok
+
+    records = [canary.customer(n) for n in (2, 3)]
+    added = tutela.run_together([lambda r=r: tutela.add(r) for r in records])
+    for record, outcome in zip(records, added, strict=True):
+        found = tutela.find("email", record["email"], purpose="order_fulfilment", role="admin")
+        assert found == [outcome.unwrap()]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -41,7 +42,7 @@ def create_app(
         owned = vault is None
         app.state.tutela = vault or Tutela.open(settings=settings)
         if server_process:
-            _freeze_startup_heap()
+            _tune_server_process()
         try:
             yield
         finally:
@@ -74,7 +75,7 @@ def create_app(
         privacy.router,
         deid.router,
     ):
-        app.include_router(router)
+        _add_flat(app, router)
     # Pages for people (HTML forms), not part of the JSON API's contract.
     for pages in (privacy_center.router, admin_pages.router):
         app.include_router(pages, include_in_schema=False)
@@ -105,12 +106,32 @@ def create_app(
     return app
 
 
-def _freeze_startup_heap() -> None:
-    """Move everything loaded at startup (the app, its schemas, the data map, the libraries'
-    tables) out of the garbage collector's reach. They live as long as the process, yet every
-    full collection walked them all: a server process spent about a tenth of its time there."""
+def _add_flat(app: FastAPI, router: APIRouter) -> None:
+    """Add the router's routes (already under its prefix and tags) to the app itself.
+
+    `include_router` would keep the router as a node that every request walks through
+    (FastAPI 0.137 and later), about 20 µs of each API request, as much as decrypting it.
+    """
+    app.router.routes.extend(router.routes)
+
+
+def _tune_server_process() -> None:
+    """Settings for a process that only serves the API.
+
+    Everything loaded at startup (the app, its schemas, the data map, the libraries' tables)
+    moves out of the garbage collector's reach: it lives as long as the process, yet every
+    full collection walked it all, about a tenth of a server's time.
+
+    Log records skip what no Tutela log format shows (the caller's file and line, thread and
+    process names), as the logging HOWTO's "Optimization" section describes: the access log
+    writes a record per request.
+    """
     gc.collect()
     gc.freeze()
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:

@@ -12,7 +12,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,6 +30,7 @@ API_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 DEFAULT_CSP = b"default-src 'none'; frame-ancestors 'none'"
+Header = tuple[bytes, bytes]
 
 
 class RequestContext:
@@ -49,40 +50,24 @@ class RequestContext:
         request_id = given if given and _REQUEST_ID.fullmatch(given) else secrets.token_hex(16)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
-        status = 500
+        status = 0  # no response started yet
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                # A route's own value wins (the public widget script is cacheable).
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in API_HEADERS if h[0] not in present)
-                content_type = dict(headers).get(b"content-type", b"")
-                if b"content-security-policy" not in present:  # pages set their own
-                    csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
-                    headers.append((b"content-security-policy", csp))
-                message["headers"] = headers
+                message["headers"] = self._headers(message.get("headers", ()), request_id)
             await send(message)
 
-        started_response = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started_response
-            started_response = started_response or message["type"] == "http.response.start"
-            await send_with_headers(message)
-
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, send_with_headers)
         except Exception as exc:
             # Answered here, inside this middleware, so a 500 keeps the request id and the
             # security headers; logged by type only (driver messages can quote values).
             server_log.error("unhandled %s in request %s", type(exc).__name__, request_id)
-            if not started_response:
+            if not status:
                 await _send_problem(
-                    tracking_send,
+                    send_with_headers,
                     500,
                     {
                         "type": "urn:tutela:problem:internal-error",
@@ -92,20 +77,36 @@ class RequestContext:
                     },
                 )
         finally:
-            route = scope.get("route")
-            access_log.info(
-                json.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "key_id": state.get("key_id"),
-                        "method": scope.get("method"),
-                        "route": getattr(route, "path", None) or "unmatched",
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    }
-                )
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                route = scope.get("route")
+                line = {
+                    "event": "request",
+                    "request_id": request_id,
+                    "key_id": state.get("key_id"),
+                    "method": scope.get("method"),
+                    "route": getattr(route, "path", None) or "unmatched",
+                    "status": status or 500,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                }
+                access_log.info(json.dumps(line))
+
+    def _headers(self, given: Iterable[tuple[bytes, bytes]], request_id: str) -> list[Header]:
+        """The response's headers plus the request id and the security headers a route did
+        not set itself (the public widget script is cacheable; pages set their own CSP)."""
+        headers = list(given)
+        present = set()
+        content_type = b""
+        for raw_name, value in headers:
+            name = raw_name.lower()
+            present.add(name)
+            if name == b"content-type":
+                content_type = value
+        headers.append((b"x-request-id", request_id.encode()))
+        headers.extend(h for h in API_HEADERS if h[0] not in present)
+        if b"content-security-policy" not in present:
+            csp = self._html_csp() if content_type.startswith(b"text/html") else DEFAULT_CSP
+            headers.append((b"content-security-policy", csp))
+        return headers
 
 
 class BodyLimit:
@@ -119,8 +120,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared, chunked = _body_framing(scope)
+        if declared is None and not chunked:  # no body (a GET, a DELETE)
+            await self.app(scope, receive, send)
+            return
         limit = self._limit(scope)
-        declared = _header(scope, b"content-length")
         if declared is not None and not declared.isdigit():
             problem = {
                 "type": "urn:tutela:problem:bad-request",
@@ -186,6 +190,18 @@ async def _send_problem(send: Send, status: int, problem: dict[str, Any]) -> Non
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _body_framing(scope: Scope) -> tuple[str | None, bool]:
+    """The request's Content-Length (None if absent) and whether its body is chunked."""
+    declared = None
+    chunked = False
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            declared = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

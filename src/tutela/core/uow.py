@@ -14,20 +14,22 @@ The transaction starts when `conn` is first used, so work done before (validatin
 does not hold the lock.
 
 Group commit: a unit of work opened with a `parent` runs inside the parent's transaction, under
-a savepoint of its own. Its events join the parent's (its denials too, when it fails and its
-savepoint is rolled back), and the parent appends them all and commits once. The HTTP service
-runs the calls that arrive in one turn of its event loop this way (`Tutela.run_together`).
+a savepoint of its own (none if it only reads, or only inserts through `insert`). Its events
+join the parent's (its denials too, when it fails and its savepoint is rolled back), and the
+parent appends them all and commits once. The HTTP service runs the calls that arrive in one
+turn of its event loop this way (`Tutela.run_together`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from tutela.core.audit import AuditEvent, AuditLog
 from tutela.core.storage.raw import RawStatement
@@ -64,9 +66,13 @@ class UnitOfWork:
         write_lock: AbstractContextManager[object] | None = None,
         on_commit: Callable[[Sequence[AuditEvent]], None] | None = None,
         parent: UnitOfWork | None = None,
+        reads_only: bool = False,
     ) -> None:
         self._engine = engine
         self._parent = parent
+        # A unit that only reads changes nothing a savepoint would have to undo, so inside a
+        # parent it runs without one (two statements fewer per call of a group).
+        self._reads_only = reads_only
         self._in_savepoint = False
         self.broken = False  # a child's savepoint could not be closed: the transaction is lost
         # Told the events of each committed unit (e.g. to keep the erasure ledger outside
@@ -76,6 +82,8 @@ class UnitOfWork:
         self._lock = write_lock or nullcontext()
         # In the order recorded, each marked whether it is kept if the unit fails.
         self._events: list[tuple[AuditEvent, bool]] = []
+        # Rows `insert` holds back for the end of the group, by statement, in first-use order.
+        self._inserts: dict[RawStatement, list[Mapping[str, Any]]] = {}
         self._conn: Connection | None = None
         self._locked = False
         self._open = False
@@ -87,7 +95,7 @@ class UnitOfWork:
             raise RuntimeError("unit of work is not open")
         if self._parent is not None:
             conn = self._parent.conn
-            if not self._in_savepoint:
+            if not (self._in_savepoint or self._reads_only):
                 _SAVEPOINT.run(conn)
                 self._in_savepoint = True
             return conn
@@ -95,6 +103,19 @@ class UnitOfWork:
             self._conn = self._engine.connect()
             self._begin_write(self._conn)
         return self._conn
+
+    def insert(self, statement: RawStatement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` with `statement` (an INSERT).
+
+        Inside a group the rows wait for the group's end and go in with the other units' rows,
+        one `executemany` per statement, just before the audit append; a unit that writes
+        only this way needs no savepoint. So the rest of the unit must not expect to read them
+        back (or to insert rows that refer to them by another way).
+        """
+        if self._parent is None:
+            statement.run_many(self.conn, rows)
+        elif rows:
+            self._inserts.setdefault(statement, []).extend(rows)
 
     def record(self, event: AuditEvent) -> None:
         """Audit `event` if the unit of work commits."""
@@ -126,14 +147,15 @@ class UnitOfWork:
     ) -> None:
         failed = exc_type is not None
         if self._parent is not None:
-            self._exit_nested(failed)
+            self._exit_nested(exc)
             return
         events = [event for event, always in self._events if always or not failed]
+        inserts = {} if failed else self._inserts
         try:
             if self._conn is not None and failed:
                 self._conn.rollback()
                 self._end_write()  # the denials below take the lock afresh
-            if not events:
+            if not events and not inserts:
                 if self._conn is not None and self._conn.in_transaction():
                     self._conn.commit()
                 return
@@ -142,6 +164,8 @@ class UnitOfWork:
             conn = self._conn
             if not conn.in_transaction():
                 self._begin_write(conn)
+            for statement, rows in inserts.items():
+                statement.run_many(conn, rows)
             head = self._audit.append(conn, events)
             conn.commit()
             self._end_write()
@@ -157,12 +181,24 @@ class UnitOfWork:
                 self._conn = None
                 self._open = False
                 self._events.clear()
+                self._inserts.clear()
 
-    def _exit_nested(self, failed: bool) -> None:
+    def _is_database_error(self, exc: BaseException | None) -> bool:
+        """Whether `exc` came from the database (through SQLAlchemy, or straight from the
+        driver as `RawStatement` runs it)."""
+        return isinstance(exc, (DBAPIError, self._engine.dialect.loaded_dbapi.Error))
+
+    def _exit_nested(self, exc: BaseException | None) -> None:
         """End a unit run inside its parent's transaction: release or roll back the savepoint
         and hand the events to the parent, which appends and commits them."""
         assert self._parent is not None
+        failed = exc is not None
         try:
+            if failed and not self._in_savepoint and self._is_database_error(exc):
+                # Without a savepoint to roll back to, a failed statement may have ended or
+                # poisoned the shared transaction (PostgreSQL aborts it; SQLite rolls back on
+                # some errors): the other units' work cannot be vouched for.
+                self._parent.broken = True
             if self._in_savepoint:
                 conn = self._parent.conn
                 try:
@@ -179,7 +215,11 @@ class UnitOfWork:
                     self._parent.record_always(event)
                 elif not failed:
                     self._parent.record(event)
+            if not failed:
+                for statement, rows in self._inserts.items():
+                    self._parent._inserts.setdefault(statement, []).extend(rows)
         finally:
             self._in_savepoint = False
             self._open = False
             self._events.clear()
+            self._inserts.clear()

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from tutela.core.storage.base import table_of
 from tutela.core.storage.raw import RawStatement, as_datetime
+from tutela.core.uow import UnitOfWork
 from tutela.vault.models import (
     BlindIndexEntry,
     Erasure,
@@ -82,6 +83,14 @@ _DELETE_INDEX = RawStatement(
         _index.c.subject_id == bindparam("sid"),
     )
 )
+
+
+def add_subjects(
+    uow: UnitOfWork, subjects: Sequence[Mapping[str, Any]], index: Sequence[Mapping[str, Any]]
+) -> None:
+    """New subjects and their blind-index rows (inside a group, with the group's others)."""
+    uow.insert(_INSERT_SUBJECT, subjects)
+    uow.insert(_INSERT_INDEX, index)
 
 
 def insert_subjects(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:

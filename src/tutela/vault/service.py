@@ -118,8 +118,7 @@ class Vault(Erasure):
                     fields=tuple(sorted(values)),
                 )
             )
-        repository.insert_subjects(uow.conn, subjects)
-        repository.insert_index(uow.conn, index_rows)
+        repository.add_subjects(uow, subjects, index_rows)
         return ids
 
     def add_visitor(self, uow: UnitOfWork, actor: Actor) -> str:

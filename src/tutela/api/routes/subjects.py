@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from tutela.api.auth import CallerDep, call
+from tutela.api.auth import BEARER, CallerDep, call, current_caller
+from tutela.api.params import Parameters, documented, parse
 from tutela.api.routes import AUTHED, problems
 from tutela.api.schemas import (
     FindRequest,
@@ -61,24 +63,37 @@ async def import_subjects(request: Request, caller: CallerDep) -> ImportResult:
     return ImportResult(stored=len(ids), ids=ids)
 
 
+class ReadParameters(Parameters):
+    """`GET /v1/subjects/{subject_id}`: whose values, for which purpose, which fields."""
+
+    in_path = frozenset({"subject_id"})
+    subject_id: str = Field(min_length=1, max_length=64, description="An opaque subject id.")
+    purpose: str = Field(min_length=1, max_length=63)
+    fields: str | None = Field(None, max_length=2000, description="Comma-separated field names.")
+
+
 @router.get(
-    "/subjects/{subject_id}", response_model=SubjectValues, responses=problems(*AUTHED, 404)
+    "/subjects/{subject_id}",
+    response_model=SubjectValues,
+    responses=problems(*AUTHED, 404),
+    # Read by `params.parse` (see there why), so declared here rather than in the signature.
+    openapi_extra={"parameters": documented(ReadParameters), "security": BEARER},
 )
-async def read_subject(
-    subject_id: SubjectId,
-    purpose: Annotated[str, Query(min_length=1, max_length=63)],
-    caller: CallerDep,
-    fields: Annotated[
-        str | None, Query(max_length=2000, description="Comma-separated field names.")
-    ] = None,
-) -> SubjectValues:
+async def read_subject(request: Request) -> SubjectValues:
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
+    caller = await current_caller(request)
+    query = parse(ReadParameters, request)
     vault, actor = caller.vault, caller.actor
-    names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    names = [f.strip() for f in query.fields.split(",") if f.strip()] if query.fields else None
     values = await caller.call_together(
-        vault.read, subject_id, names, purpose=purpose, role=actor.role, actor_id=actor.id
+        vault.read,
+        query.subject_id,
+        names,
+        purpose=query.purpose,
+        role=actor.role,
+        actor_id=actor.id,
     )
-    return SubjectValues(id=subject_id, purpose=purpose, values=values)
+    return SubjectValues(id=query.subject_id, purpose=query.purpose, values=values)
 
 
 @router.patch(
