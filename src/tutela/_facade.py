@@ -67,7 +67,7 @@ from tutela.transparency.service import (
 from tutela.vault import ConsentCheck, ValueRules, Vault
 from tutela.vault import keys as vault_keys
 from tutela.vault.importing import ImportReport, import_file
-from tutela.vault.service import Record
+from tutela.vault.service import NewSubject, Record
 
 SDK = "sdk"
 T = TypeVar("T")
@@ -384,10 +384,20 @@ class Tutela(Administration):
 
     # -- vault ---------------------------------------------------------------------------
 
-    def add(self, values: Mapping[str, Any], *, actor: Actor | None = None) -> str:
-        """Store a new subject's values; returns the new subject id."""
+    def add(self, values: Mapping[str, Any] | NewSubject, *, actor: Actor | None = None) -> str:
+        """Store a new subject's values (or what `seal` made of them); returns its id."""
         with self.unit_of_work() as uow:
             return self.vault.add(uow, values, actor or Actor(SDK, "admin"))
+
+    def seal(self, values: Mapping[str, Any]) -> NewSubject:
+        """Validate and seal a new subject's values for `add`, outside any transaction: the
+        HTTP service does this before its group commit takes the write lock, so only the
+        inserts wait for it. Stores and records nothing.
+
+        Raises:
+            FieldNotInDataMap, ValidationFailed.
+        """
+        return self.vault.seal(values)
 
     def add_many(
         self, rows: Sequence[Mapping[str, Any]], *, actor: Actor | None = None

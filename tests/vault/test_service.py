@@ -254,3 +254,26 @@ def test_update_and_erase_move_and_remove_blind_index_entries(
     assert find("phone", old["phone"]) == []
     with tutela.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM blind_index").scalar() == 0
+
+
+def test_values_sealed_ahead_are_stored_by_add_and_still_permission_checked(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    """`seal` validates and encrypts without storing or recording anything; `add` stores it
+    (the HTTP service seals before its group commit takes the lock)."""
+    record = canary.customer()
+    before = len(list(tutela.audit_entries()))
+    sealed = tutela.seal(record)
+    assert len(list(tutela.audit_entries())) == before  # nothing recorded yet
+    assert tutela.find("email", record["email"], purpose="order_fulfilment", role="admin") == []
+    with pytest.raises(errors.NotPermitted):
+        tutela.add(sealed, actor=Actor("key_reader", "marketing"))
+    refused = _last_entry(tutela)
+    assert (refused.event.action, refused.event.outcome) == ("subject.add", "denied")
+    sid = tutela.add(sealed)
+    assert sid == sealed.id
+    assert tutela.read(sid, ["email"], purpose="order_fulfilment", role="admin") == {
+        "email": record["email"]
+    }
+    with pytest.raises(errors.ValidationFailed):
+        tutela.seal({**record, "email": "not an address"})

@@ -7,6 +7,7 @@ denial is recorded with `record_always`, so it is audited even though the operat
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,16 @@ from tutela.vault.values import ValueRules, decode, encode
 Record = dict[str, JsonValue]
 
 
+@dataclass(frozen=True)
+class NewSubject:
+    """A new subject's sealed row and blind-index rows, ready to insert (`Vault.seal`)."""
+
+    id: str
+    row: dict[str, Any]
+    index_rows: tuple[dict[str, Any], ...]
+    fields: tuple[str, ...]  # the names given values, for the audit entry
+
+
 class Vault(Erasure):
     """Subjects' personal data, sealed field by field under per-subject keys."""
 
@@ -62,22 +73,23 @@ class Vault(Erasure):
 
     # -- writes --------------------------------------------------------------------------
 
-    def add(self, uow: UnitOfWork, values: Mapping[str, Any], actor: Actor) -> str:
-        """Store a new subject; returns its id.
+    def add(self, uow: UnitOfWork, values: Mapping[str, Any] | NewSubject, actor: Actor) -> str:
+        """Store a new subject (its values, or what `seal` made of them); returns its id.
 
         Raises:
+            NotPermitted: the role may not add subjects (audited).
             FieldNotInDataMap: a key of `values` is not a declared field.
             ValidationFailed: a value is not of its field's type (nothing is stored).
         """
-        return self.add_many(uow, [values], actor, single=True)[0]
+        require(uow, self.datamap, actor, Permission.SUBJECTS_WRITE, "subject.add")
+        subject = values if isinstance(values, NewSubject) else self.seal(values)
+        return self._store(uow, [subject], actor)[0]
 
     def add_many(
         self,
         uow: UnitOfWork,
         rows: Sequence[Mapping[str, Any]],
         actor: Actor,
-        *,
-        single: bool = False,
     ) -> list[str]:
         """Store many subjects in the caller's transaction, all or nothing.
 
@@ -85,41 +97,51 @@ class Vault(Erasure):
             BatchRejected: listing every rejected row (number and field, never the value).
         """
         require(uow, self.datamap, actor, Permission.SUBJECTS_WRITE, "subject.add")
-        now = self._clock.now()
-        prepared: list[dict[str, tuple[JsonValue, str | None]]] = []
+        now = self._clock.now()  # one timestamp for the batch (converted once on SQLite)
+        subjects: list[NewSubject] = []
         rejected: list[RejectedRow] = []
         for number, row in enumerate(rows, start=1):
             try:
-                prepared.append(self._validate(row, partial=False))
+                subjects.append(self.seal(row, at=now))
             except (ValidationFailed, FieldNotInDataMap) as exc:
-                if single:
-                    raise
                 rejected.append(rejection(number, exc))
         if rejected:
             raise BatchRejected(rejected)
+        return self._store(uow, subjects, actor)
 
-        subjects: list[dict[str, Any]] = []
-        index_rows: list[dict[str, Any]] = []
-        ids: list[str] = []
-        for values in prepared:
-            subject_id = random_id("sub")
-            plaintexts, digests = self._prepare(values)
-            subjects.append(self._new_subject(subject_id, plaintexts, digests, now))
-            index_rows += [
-                {"subject_id": subject_id, "field": f, "digest": d} for f, d in digests.items()
-            ]
-            ids.append(subject_id)
+    def seal(self, values: Mapping[str, Any], *, at: datetime | None = None) -> NewSubject:
+        """Validate a new subject's values and seal them under a new key of its own. Touches
+        no database and records nothing, so it can run before a transaction (or a group's
+        lock) is taken; `add` stores the result.
+
+        Raises:
+            FieldNotInDataMap, ValidationFailed.
+        """
+        validated = self._validate(values, partial=False)
+        subject_id = random_id("sub")
+        plaintexts, digests = self._prepare(validated)
+        return NewSubject(
+            subject_id,
+            self._new_subject(subject_id, plaintexts, digests, at or self._clock.now()),
+            tuple({"subject_id": subject_id, "field": f, "digest": d} for f, d in digests.items()),
+            tuple(sorted(validated)),
+        )
+
+    def _store(self, uow: UnitOfWork, subjects: Sequence[NewSubject], actor: Actor) -> list[str]:
+        for subject in subjects:
             uow.record(
                 AuditEvent(
                     actor=actor.id,
                     role=actor.role,
                     action="subject.add",
-                    subject_id=subject_id,
-                    fields=tuple(sorted(values)),
+                    subject_id=subject.id,
+                    fields=subject.fields,
                 )
             )
-        repository.add_subjects(uow, subjects, index_rows)
-        return ids
+        repository.add_subjects(
+            uow, [s.row for s in subjects], [r for s in subjects for r in s.index_rows]
+        )
+        return [s.id for s in subjects]
 
     def add_visitor(self, uow: UnitOfWork, actor: Actor) -> str:
         """A subject that holds no values yet: a website visitor whose consent choices are

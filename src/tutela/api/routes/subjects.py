@@ -21,6 +21,7 @@ from tutela.api.schemas import (
 )
 from tutela.datamap import Permission
 from tutela.vault.importing import parse_json_lines
+from tutela.vault.service import NewSubject
 
 router = APIRouter(prefix="/v1", tags=["subjects"])
 SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="An opaque subject id.")]
@@ -39,7 +40,13 @@ Values = Annotated[
 async def create_subject(values: Values, caller: CallerDep) -> SubjectCreated:
     """Store a new subject's values, each sealed under the subject's own key."""
     vault, actor = caller.vault, caller.actor
-    return SubjectCreated(id=await caller.call_together(vault.add, values, actor=actor))
+    if vault.datamap.allows(actor.role, Permission.SUBJECTS_WRITE):
+        # Validated and sealed here (CPU only, no I/O), so the group's lock is held only for
+        # the inserts. A role that may not add is refused, audited, by `add` itself.
+        sealed: NewSubject | dict[str, Any] = vault.seal(values)
+    else:
+        sealed = values
+    return SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
 
 
 @router.post(
