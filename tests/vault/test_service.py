@@ -206,6 +206,17 @@ def test_read_many_leaves_out_missing_subjects_and_audits_each(
     assert sorted(outcomes) == ["not_found", "not_found", "ok", "ok"]
 
 
+def test_read_many_finds_every_subject_of_a_batch_larger_than_one_lookup(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    # Ids are looked up 100 at a time; 250 (and an unknown one between) cross two boundaries.
+    records = [canary.customer(i) for i in range(250)]
+    ids = tutela.add_many(records)
+    asked = [*ids[:120], "sub_nobody", *ids[120:]]
+    result = tutela.read_many(asked, ["email"], purpose="order_fulfilment", role="admin")
+    assert result == {sid: {"email": r["email"]} for sid, r in zip(ids, records, strict=True)}
+
+
 def test_values_survive_key_rotation_and_old_version_can_then_be_retired(
     tutela: Tutela, canary: PiiCanary
 ) -> None:

@@ -65,11 +65,22 @@ class RawStatement:
     def _params(self, plan: _Plan, params: Mapping[str, Any]) -> Any:
         if plan.defaults:
             params = {**plan.defaults, **params}
-        if plan.timed and plan.convert is not None:
+        convert = plan.convert if plan.timed else None
+        if plan.order is not None:  # positional (SQLite): converted on the way into the tuple
+            if convert is None:
+                return tuple([params[name] for name in plan.order])
+            timed = plan.timed
+            return tuple(
+                [
+                    self._datetime(convert, params[name]) if name in timed else params[name]
+                    for name in plan.order
+                ]
+            )
+        if convert is not None:
             params = dict(params)
             for name in plan.timed & params.keys():
-                params[name] = self._datetime(plan.convert, params[name])
-        return tuple(params[name] for name in plan.order) if plan.order is not None else params
+                params[name] = self._datetime(convert, params[name])
+        return params
 
     def _datetime(self, convert: Callable[[Any], Any], value: Any) -> Any:
         seen, result = self._memo  # one entry: the rows of a batch share one timestamp
