@@ -3,6 +3,8 @@ and one audit append, and a call that fails leaves nothing behind but its audite
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tutela import Actor, Tutela, errors
@@ -97,24 +99,27 @@ def test_units_after_a_group_are_on_their_own_again(tutela: Tutela, canary: PiiC
 def test_a_call_that_loses_the_shared_transaction_fails_the_whole_group(
     tutela: Tutela, canary: PiiCanary
 ) -> None:
-    first, last = canary.customer(1), canary.customer(2)
-
     def ends_the_transaction() -> None:
         with tutela.unit_of_work() as uow:
             uow.conn.connection.driver_connection.rollback()  # type: ignore[union-attr]
             raise RuntimeError("the database gave up")
 
-    calls = [
-        lambda: tutela.add(first),
-        ends_the_transaction,
-        lambda: tutela.add(canary.customer(2)),
-    ]
+    _assert_the_group_fails_whole(tutela, canary, ends_the_transaction)
+    assert tutela.add(canary.customer(3))  # the home works on
+
+
+def _assert_the_group_fails_whole(
+    tutela: Tutela, canary: PiiCanary, failing: Callable[[], None]
+) -> None:
+    """`failing` between two adds: the group raises, and neither add (before or after the
+    failure) left anything behind."""
+    records = [canary.customer(1), canary.customer(2)]
+    calls = [lambda: tutela.add(records[0]), failing, lambda: tutela.add(records[1])]
     with pytest.raises(Exception):  # noqa: B017 (the driver's own error, which varies)
         tutela.run_together(calls)
-    for record in (first, last):  # neither before nor after the loss: nothing half-written
+    for record in records:
         assert tutela.find("email", record["email"], purpose="order_fulfilment", role="admin") == []
     assert tutela.verify_audit().ok
-    assert tutela.add(canary.customer(3))  # the home works on
 
 
 def test_a_reading_call_that_fails_in_the_database_fails_the_whole_group(
@@ -122,21 +127,11 @@ def test_a_reading_call_that_fails_in_the_database_fails_the_whole_group(
 ) -> None:
     # Reads run without a savepoint of their own; a failed statement may have ended
     # (SQLite) or aborted (PostgreSQL) the shared transaction, so nobody's work can stand.
-    first = canary.customer(1)
-
     def read_fails_in_the_database() -> None:
         with tutela.unit_of_work(reads_only=True) as uow:
             uow.conn.exec_driver_sql("SELECT missing_column FROM subject")
 
-    calls = [
-        lambda: tutela.add(first),
-        read_fails_in_the_database,
-        lambda: tutela.add(canary.customer(2)),
-    ]
-    with pytest.raises(Exception):  # noqa: B017 (the driver's own error, which varies)
-        tutela.run_together(calls)
-    assert tutela.find("email", first["email"], purpose="order_fulfilment", role="admin") == []
-    assert tutela.verify_audit().ok
+    _assert_the_group_fails_whole(tutela, canary, read_fails_in_the_database)
 
 
 def test_rows_held_back_for_the_group_go_in_at_its_end_or_not_at_all(
