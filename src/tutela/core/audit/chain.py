@@ -86,10 +86,15 @@ def entry_mac(
 
 
 def link(
-    key: bytes, last_seq: int, last_mac: bytes, at: datetime, events: Iterable[AuditEvent]
+    key: bytes | KeyedMac,
+    last_seq: int,
+    last_mac: bytes,
+    at: datetime,
+    events: Iterable[AuditEvent],
 ) -> list[ChainedEntry]:
-    """Chain `events` after the entry (`last_seq`, `last_mac`)."""
-    signer = KeyedMac(key)
+    """Chain `events` after the entry (`last_seq`, `last_mac`); `key` may come keyed already
+    (an appender keeps one, rather than keying HMAC afresh for every append)."""
+    signer = key if isinstance(key, KeyedMac) else KeyedMac(key)
     entries = []
     seq, prev = last_seq, last_mac
     stamp = canonical_time(at)  # one time for the whole group

@@ -13,6 +13,7 @@ from tutela.clock import Clock
 from tutela.core.audit import repository
 from tutela.core.audit.chain import AuditEvent, ChainedEntry, ChainVerifier, VerifyReport, link
 from tutela.core.audit.head import Head, HeadFile
+from tutela.core.crypto import KeyedMac
 
 
 class AuditLog:
@@ -20,6 +21,7 @@ class AuditLog:
 
     def __init__(self, key: bytes, head_file: HeadFile, clock: Clock) -> None:
         self._key = key
+        self._signer = KeyedMac(key)
         self._head_file = head_file
         self._clock = clock
 
@@ -34,7 +36,7 @@ class AuditLog:
         repository.lock_chain(conn)
         last_seq, last_mac = repository.last_link(conn)
         safe = [_storable(e) for e in events]
-        entries = link(self._key, last_seq, last_mac, self._clock.now(), safe)
+        entries = link(self._signer, last_seq, last_mac, self._clock.now(), safe)
         repository.insert_entries(conn, entries)
         return Head(entries[-1].seq, entries[-1].mac)
 
