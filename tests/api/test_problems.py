@@ -421,6 +421,7 @@ def test_the_access_log_has_one_json_line_per_request_and_no_personal_data(
     )
     client.get(f"/v1/subjects/{sid}", params={"purpose": "order_fulfilment"})  # no key
     client.get(f"/v1/{sid}")  # unmatched
+    client.get("/openapi.json")  # a plain Starlette route, not an API route
 
     lines = _access_lines(caplog)
     assert [(x["method"], x["route"], x["status"], x["key_id"]) for x in lines] == [
@@ -429,6 +430,7 @@ def test_the_access_log_has_one_json_line_per_request_and_no_personal_data(
         ("POST", "/v1/subjects:find", 200, key.id),
         ("GET", "/v1/subjects/{subject_id}", 401, None),
         ("GET", "unmatched", 404, None),
+        ("GET", "/openapi.json", 200, None),
     ]
     assert lines[0]["request_id"] == "req-log-1"
     assert all(isinstance(x["duration_ms"], int | float) and x["duration_ms"] >= 0 for x in lines)

@@ -187,13 +187,28 @@ async def _send_problem(send: Send, status: int, problem: dict[str, Any]) -> Non
 def _access_line(request_id: str, scope: Scope, status: int, elapsed_ms: float) -> str:
     """The access log's JSON line, written out directly: it is built for every request, and
     `json.dumps` of a dict cost as much as the rest of this middleware."""
-    route = getattr(scope.get("route"), "path", None) or "unmatched"
+    route = _route_template(scope)
     key_id = scope["state"].get("key_id")
     return (
         f'{{"event": "request", "request_id": {_json(request_id)}, "key_id": {_json(key_id)}, '
         f'"method": {_json(scope.get("method"))}, "route": {_json(route)}, '
         f'"status": {int(status or 500)}, "duration_ms": {elapsed_ms:.3f}}}'
     )
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template. API routes record themselves in the scope; plain
+    Starlette routes (`/openapi.json`, the docs assets) leave only their endpoint, so their
+    template is looked up among the app's routes."""
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for candidate in getattr(scope.get("app"), "routes", ()):
+            if endpoint in (getattr(candidate, "endpoint", None), getattr(candidate, "app", None)):
+                return str(candidate.path)
+    return "unmatched"
 
 
 def _json(text: str | None) -> str:
