@@ -88,6 +88,42 @@ def test_query_problems_are_pointed_at_too(client: TestClient, keys: dict[str, K
     assert [(e["in"], e["pointer"]) for e in body["errors"]] == [("query", "/purpose")]
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body", "pointers"),
+    [
+        ("application/json", b"", [("body", "")]),  # no body
+        ("application/json", b'["a list"]', [("body", "")]),  # JSON, not an object
+        ("text/plain", b'{"name": "Ada Lovelace"}', [("body", "")]),  # not a JSON media type
+        ("application/json", b"{\xff}", None),  # not text at all
+    ],
+)
+def test_a_create_body_must_be_a_json_object(
+    client: TestClient,
+    keys: dict[str, Key],
+    content_type: str,
+    body: bytes,
+    pointers: list[tuple[str, str]] | None,
+) -> None:
+    """`POST /v1/subjects` reads its body in one step (`api/params.py`), with the answers a
+    declared body gets; a `+json` media type is JSON too, and the key is checked first."""
+    headers = {**keys["admin"].headers, "Content-Type": content_type}
+    problem = assert_problem(client.post("/v1/subjects", content=body, headers=headers), 422)
+    if pointers is not None:
+        assert [(e["in"], e["pointer"]) for e in problem["errors"]] == pointers
+    assert_problem(
+        client.post("/v1/subjects", content=body, headers={"Content-Type": content_type}), 401
+    )
+
+
+def test_a_create_body_may_have_a_structured_json_media_type(
+    client: TestClient, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    headers = {**keys["admin"].headers, "Content-Type": "application/vnd.shop+json; charset=utf-8"}
+    response = client.post("/v1/subjects", content=json.dumps(canary.customer()), headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["id"].startswith("sub_")
+
+
 def test_a_reads_parameters_are_checked_together_after_the_key(
     client: TestClient, keys: dict[str, Key], canary: PiiCanary
 ) -> None:

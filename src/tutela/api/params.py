@@ -1,21 +1,23 @@
-"""Path and query parameters checked in one step against a Pydantic model, for the routes
-every integration calls most (reading a subject).
+"""Path, query and JSON body checked in one step, for the routes every integration calls most
+(reading and creating a subject).
 
 FastAPI resolves each declared parameter separately on every request (aliases, sequence checks,
 one validation per field): about 35 µs for a read's subject id, purpose and field list, more
-than decrypting the record. A route that reads its parameters with `parse` declares them to
-OpenAPI with `documented`, from the same model, so the document and the checks cannot drift.
-Errors are FastAPI's own `RequestValidationError`, answered like any other (422 problem+json
-with a JSON pointer per bad parameter).
+than decrypting the record, and about 20 µs for a create's body. A route that reads its
+parameters with `parse` declares them to OpenAPI with `documented`, from the same model, so the
+document and the checks cannot drift; `json_object` gives the errors FastAPI gives for a
+declared `dict` body. Errors are FastAPI's own `RequestValidationError`, answered like any
+other (422 problem+json with a JSON pointer per bad part).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, TypeVar
 
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import HTTPException, RequestValidationError
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 
 P = TypeVar("P", bound="Parameters")
 
@@ -50,6 +52,48 @@ def parse(model: type[P], request: HTTPConnection) -> P:
                 for error in exc.errors(include_url=False, include_input=False)
             ]
         ) from None
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object: a JSON media type (`application/json` or
+    `application/*+json`) holding an object.
+
+    Raises:
+        RequestValidationError: no body, a body that is not JSON text (with the offset), or
+            JSON that is not an object; the body itself is never quoted.
+        HTTPException: 400, a body that cannot be decoded at all (not UTF-8).
+    """
+    body = await request.body()
+    if not body:
+        raise _body_error("missing", "Field required")
+    if _is_json(request.headers.get("content-type", "")):
+        try:
+            value = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": ("body", exc.pos),
+                        "msg": "JSON decode error",
+                        "ctx": {"error": exc.msg},
+                    }
+                ]
+            ) from None
+        except ValueError:  # not text at all
+            raise HTTPException(400, "There was an error parsing the body") from None
+        if isinstance(value, dict):
+            return value
+    raise _body_error("dict_type", "Input should be a valid dictionary")
+
+
+def _is_json(content_type: str) -> bool:
+    maintype, _, subtype = content_type.partition(";")[0].strip().lower().partition("/")
+    return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _body_error(kind: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("body",), "msg": message}])
 
 
 def documented(model: type[Parameters]) -> list[dict[str, Any]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tutela.api.auth import BEARER, CallerDep, call, current_caller
-from tutela.api.params import Parameters, documented, parse
+from tutela.api.params import Parameters, documented, json_object, parse
 from tutela.api.routes import AUTHED, problems
 from tutela.api.schemas import (
     FindRequest,
@@ -25,20 +25,39 @@ from tutela.vault.service import NewSubject
 
 router = APIRouter(prefix="/v1", tags=["subjects"])
 SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="An opaque subject id.")]
-Values = Annotated[
-    dict[str, Any],
-    Body(
-        description="Field names (from the data map) to values.",
-        examples=[{"email": "ada@example.com", "name": "Ada Lovelace"}],
-    ),
-]
+_VALUES = "Field names (from the data map) to values."
+_VALUES_EXAMPLE = {"email": "ada@example.com", "name": "Ada Lovelace"}
+Values = Annotated[dict[str, Any], Body(description=_VALUES, examples=[_VALUES_EXAMPLE])]
 
 
 @router.post(
-    "/subjects", status_code=201, response_model=SubjectCreated, responses=problems(*AUTHED, 413)
+    "/subjects",
+    status_code=201,
+    response_model=SubjectCreated,
+    responses=problems(*AUTHED, 413),
+    # Read by `params.json_object` (see `params` for why), so declared here.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": True,
+                        "title": "Values",
+                        "description": _VALUES,
+                        "examples": [_VALUES_EXAMPLE],
+                    }
+                }
+            },
+        },
+        "security": BEARER,
+    },
 )
-async def create_subject(values: Values, caller: CallerDep) -> SubjectCreated:
+async def create_subject(request: Request) -> Response:
     """Store a new subject's values, each sealed under the subject's own key."""
+    caller = await current_caller(request)
+    values = await json_object(request)
     vault, actor = caller.vault, caller.actor
     if vault.datamap.allows(actor.role, Permission.SUBJECTS_WRITE):
         # Validated and sealed here (CPU only, no I/O), so the group's lock is held only for
@@ -46,7 +65,8 @@ async def create_subject(values: Values, caller: CallerDep) -> SubjectCreated:
         sealed: NewSubject | dict[str, Any] = vault.seal(values)
     else:
         sealed = values
-    return SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
+    created = SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
+    return _json(created, status=201)
 
 
 @router.post(
@@ -86,7 +106,7 @@ class ReadParameters(Parameters):
     # Read by `params.parse` (see there why), so declared here rather than in the signature.
     openapi_extra={"parameters": documented(ReadParameters), "security": BEARER},
 )
-async def read_subject(request: Request) -> SubjectValues:
+async def read_subject(request: Request) -> Response:
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
     caller = await current_caller(request)
     query = parse(ReadParameters, request)
@@ -100,7 +120,7 @@ async def read_subject(request: Request) -> SubjectValues:
         role=actor.role,
         actor_id=actor.id,
     )
-    return SubjectValues(id=query.subject_id, purpose=query.purpose, values=values)
+    return _json(SubjectValues(id=query.subject_id, purpose=query.purpose, values=values))
 
 
 @router.patch(
@@ -141,3 +161,9 @@ async def find_subjects(query: FindRequest, caller: CallerDep) -> FindResult:
         actor_id=actor.id,
     )
     return FindResult(field=query.field, ids=ids)
+
+
+def _json(body: BaseModel, status: int = 200) -> Response:
+    """`body` serialized here, for the two routes every integration calls most: given the model
+    itself, FastAPI would validate it again against `response_model` before serializing it."""
+    return Response(body.model_dump_json(), status_code=status, media_type="application/json")
