@@ -385,19 +385,22 @@ class Tutela(Administration):
     # -- vault ---------------------------------------------------------------------------
 
     def add(self, values: Mapping[str, Any] | NewSubject, *, actor: Actor | None = None) -> str:
-        """Store a new subject's values (or what `seal` made of them); returns its id."""
+        """Store a new subject's values (or what `prepare_add` made of them); returns its id."""
         with self.unit_of_work() as uow:
             return self.vault.add(uow, values, actor or Actor(SDK, "admin"))
 
-    def seal(self, values: Mapping[str, Any]) -> NewSubject:
-        """Validate and seal a new subject's values for `add`, outside any transaction: the
-        HTTP service does this before its group commit takes the write lock, so only the
-        inserts wait for it. Stores and records nothing.
+    def prepare_add(
+        self, values: Mapping[str, Any], *, actor: Actor
+    ) -> NewSubject | Mapping[str, Any]:
+        """What to give `add` for `actor`: if the actor's role may add subjects, the values
+        validated and sealed now, outside any transaction (the HTTP service does this before its
+        group commit takes the write lock, so only the inserts wait for it); else the values
+        unchanged, for `add` to refuse and audit. Stores and records nothing.
 
         Raises:
-            FieldNotInDataMap, ValidationFailed.
+            FieldNotInDataMap, ValidationFailed (for a role that may add).
         """
-        return self.vault.seal(values)
+        return self.vault.prepare_add(values, actor)
 
     def add_many(
         self, rows: Sequence[Mapping[str, Any]], *, actor: Actor | None = None

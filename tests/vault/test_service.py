@@ -270,21 +270,23 @@ def test_update_and_erase_move_and_remove_blind_index_entries(
 def test_values_sealed_ahead_are_stored_by_add_and_still_permission_checked(
     tutela: Tutela, canary: PiiCanary
 ) -> None:
-    """`seal` validates and encrypts without storing or recording anything; `add` stores it
-    (the HTTP service seals before its group commit takes the lock)."""
+    """`prepare_add` validates and encrypts without storing or recording anything; `add`
+    stores it (the HTTP service seals before its group commit takes the lock)."""
     record = canary.customer()
     before = len(list(tutela.audit_entries()))
-    sealed = tutela.seal(record)
+    marketing = Actor("key_reader", "marketing")
+    assert tutela.prepare_add(record, actor=marketing) is record  # left for `add` to refuse
+    sealed = tutela.prepare_add(record, actor=Actor("sdk", "admin"))
     assert len(list(tutela.audit_entries())) == before  # nothing recorded yet
     assert tutela.find("email", record["email"], purpose="order_fulfilment", role="admin") == []
     with pytest.raises(errors.NotPermitted):
-        tutela.add(sealed, actor=Actor("key_reader", "marketing"))
+        tutela.add(sealed, actor=marketing)
     refused = _last_entry(tutela)
     assert (refused.event.action, refused.event.outcome) == ("subject.add", "denied")
     sid = tutela.add(sealed)
-    assert sid == sealed.id
+    assert not isinstance(sealed, dict) and sid == sealed.id
     assert tutela.read(sid, ["email"], purpose="order_fulfilment", role="admin") == {
         "email": record["email"]
     }
     with pytest.raises(errors.ValidationFailed):
-        tutela.seal({**record, "email": "not an address"})
+        tutela.prepare_add({**record, "email": "not an address"}, actor=Actor("sdk", "admin"))

@@ -127,6 +127,15 @@ class Vault(Erasure):
             tuple(sorted(validated)),
         )
 
+    def prepare_add(
+        self, values: Mapping[str, Any], actor: Actor
+    ) -> NewSubject | Mapping[str, Any]:
+        """`seal(values)` if the actor's role may add subjects, else `values` unchanged: `add`
+        refuses them (audited), after the same permission check it makes for any values."""
+        if self.datamap.allows(actor.role, Permission.SUBJECTS_WRITE):
+            return self.seal(values)
+        return values
+
     def _store(self, uow: UnitOfWork, subjects: Sequence[NewSubject], actor: Actor) -> list[str]:
         for subject in subjects:
             uow.record(

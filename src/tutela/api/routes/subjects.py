@@ -21,7 +21,6 @@ from tutela.api.schemas import (
 )
 from tutela.datamap import Permission
 from tutela.vault.importing import parse_json_lines
-from tutela.vault.service import NewSubject
 
 router = APIRouter(prefix="/v1", tags=["subjects"])
 SubjectId = Annotated[str, Path(min_length=1, max_length=64, description="An opaque subject id.")]
@@ -59,12 +58,9 @@ async def create_subject(request: Request) -> Response:
     caller = await current_caller(request)
     values = await json_object(request)
     vault, actor = caller.vault, caller.actor
-    if vault.datamap.allows(actor.role, Permission.SUBJECTS_WRITE):
-        # Validated and sealed here (CPU only, no I/O), so the group's lock is held only for
-        # the inserts. A role that may not add is refused, audited, by `add` itself.
-        sealed: NewSubject | dict[str, Any] = vault.seal(values)
-    else:
-        sealed = values
+    # Validated and sealed here (CPU only, no I/O), so the group's lock waits only for the
+    # inserts.
+    sealed = vault.prepare_add(values, actor=actor)
     created = SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
     return _json(created, status=201)
 
