@@ -138,7 +138,8 @@ def delete_index(conn: Connection, subject_id: str, digests: Mapping[str, bytes]
 
 
 def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, SealedRecord]:
-    """Keys and sealed records of the given subjects in one query; absent ids are left out."""
+    """Keys and sealed records of the given subjects (one query per 100 ids); absent ids are
+    left out."""
     rows: list[Any]
     if len(subject_ids) == 1:
         rows = _RECORD_ONE.rows(conn, {"id": subject_ids[0]})
