@@ -305,7 +305,11 @@ class Tutela(Administration):
         return self._write_lock
 
     def run_together(
-        self, calls: Sequence[Callable[[], T]], *, lock_held: bool = False
+        self,
+        calls: Sequence[Callable[[], T]],
+        *,
+        lock_held: bool = False,
+        reading: Sequence[str] = (),
     ) -> list[Outcome[T]]:
         """Run `calls` (each a facade call such as `read` or `add`) back to back in one
         transaction: one lock, one audit append and one commit for all (group commit).
@@ -313,15 +317,17 @@ class Tutela(Administration):
         Each call runs under a savepoint, so one that fails leaves no trace but its audited
         denial, and the others are unaffected. Nothing is committed until all have run;
         returns each call's result or exception, in order. `lock_held`: the caller already
-        holds `write_lock` (and releases it afterwards).
+        holds `write_lock` (and releases it afterwards). `reading`: ids of the subjects the
+        calls read, whose records are loaded first in one query (`Vault.read_ahead`).
 
         Raises:
-            Whatever the shared commit raises: then none of the calls took effect.
+            Whatever the shared commit (or the read ahead) raises: then none of the calls
+            took effect.
         """
         if lock_held:
             held = _LOCK_HELD.set(self)
             try:
-                return self.run_together(calls)
+                return self.run_together(calls, reading=reading)
             finally:
                 _LOCK_HELD.reset(held)
         if len(calls) == 1:  # a group of one is its own unit of work: no savepoint needed
@@ -331,6 +337,8 @@ class Tutela(Administration):
                 return [Outcome(None, exc)]
         outcomes: list[Outcome[T]] = []
         with self.unit_of_work() as shared:
+            if len(reading) > 1:
+                self.vault.read_ahead(shared, reading)
             token = _SHARED.set((self, shared))
             try:
                 for run in calls:

@@ -3,7 +3,8 @@ and one audit append, and a call that fails leaves nothing behind but its audite
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -158,3 +159,68 @@ def test_rows_held_back_for_the_group_go_in_at_its_end_or_not_at_all(
     for record, outcome in zip(records, added, strict=True):
         found = tutela.find("email", record["email"], purpose="order_fulfilment", role="admin")
         assert found == [outcome.unwrap()]
+
+
+def _counting_record_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many ids each record query of the vault asked for, in order."""
+    sizes: list[int] = []
+    load = repository.load_records
+
+    def counted(conn: Any, subject_ids: Sequence[str]) -> Any:
+        sizes.append(len(subject_ids))
+        return load(conn, subject_ids)
+
+    monkeypatch.setattr(repository, "load_records", counted)
+    return sizes
+
+
+def test_a_group_loads_the_records_its_calls_read_in_one_query(
+    tutela: Tutela, canary: PiiCanary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept, erased = tutela.add(canary.customer(1)), tutela.add(canary.customer(2))
+    tutela.erase(erased)
+    sizes = _counting_record_loads(monkeypatch)
+    reading = [kept, erased, "not an id", kept]
+
+    outcomes = tutela.run_together(
+        [
+            lambda s=s: tutela.read(s, ["email"], purpose="order_fulfilment", role="admin")
+            for s in reading
+        ],
+        reading=reading,
+    )
+    assert sizes == [2]  # the two well-formed ids, once each; no query per call
+    assert outcomes[0].unwrap() == outcomes[3].unwrap() == {"email": canary.customer(1)["email"]}
+    assert isinstance(outcomes[1].error, errors.SubjectErased)  # absent, then the ledger says why
+    assert isinstance(outcomes[2].error, errors.SubjectNotFound)
+
+
+def test_what_a_group_read_ahead_gives_way_to_its_first_write(
+    tutela: Tutela, canary: PiiCanary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tutela.add(canary.customer(1)), tutela.add(canary.customer(2))
+    sizes = _counting_record_loads(monkeypatch)
+    changed = canary.customer(3)["email"]
+
+    def read(subject_id: str) -> Any:
+        return tutela.read(subject_id, ["email"], purpose="order_fulfilment", role="admin")
+
+    def erase_second() -> None:
+        with tutela.unit_of_work() as uow:
+            tutela.vault.erase(uow, second, ADMIN)
+
+    outcomes = tutela.run_together(
+        [
+            lambda: read(first),
+            lambda: tutela.update(first, {"email": changed}),
+            lambda: read(first),
+            erase_second,
+            lambda: read(second),
+        ],
+        reading=[first, first, second],
+    )
+    assert outcomes[0].unwrap() == {"email": canary.customer(1)["email"]}
+    assert outcomes[2].unwrap() == {"email": changed}  # read from the database, not ahead
+    assert isinstance(outcomes[4].error, errors.SubjectErased)
+    assert sizes[0] == 2 and len(sizes) > 1  # read ahead once, then per call after the write
+    assert tutela.verify_audit().ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -21,6 +21,7 @@ from tutela._facade import Tutela
 from tutela.actor import Actor
 from tutela.api.group_commit import GroupCommitter
 from tutela.errors import ApiKeyMissing
+from tutela.vault.service import Record
 
 T = TypeVar("T")
 
@@ -126,6 +127,21 @@ class Caller:
         find), each opening one unit of work: the calls made in one turn of the event loop
         share one transaction (`group_commit`)."""
         return await self.group.run(self.vault, partial(fn, *args, **kwargs))
+
+    async def read_together(
+        self, subject_id: str, fields: Sequence[str] | None, *, purpose: str
+    ) -> Record:
+        """`Tutela.read` as the actor, in the turn's group (`call_together`), which loads the
+        records of all the reads it holds in one query."""
+        call = partial(
+            self.vault.read,
+            subject_id,
+            fields,
+            purpose=purpose,
+            role=self.actor.role,
+            actor_id=self.actor.id,
+        )
+        return await self.group.run(self.vault, call, reads=subject_id)
 
 
 class ApiKeyAuth(HTTPBearer):

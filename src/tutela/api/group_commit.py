@@ -27,7 +27,8 @@ from tutela.core.storage.engine import WriteLock
 from tutela.core.uow import Outcome
 
 T = TypeVar("T")
-_Pending = list[tuple[Callable[[], Any], "asyncio.Future[Outcome[Any]]"]]
+# Each call, the subject whose record it reads (if it reads one), and its caller's future.
+_Pending = list[tuple[Callable[[], Any], str | None, "asyncio.Future[Outcome[Any]]"]]
 
 
 @dataclass
@@ -52,14 +53,18 @@ class GroupCommitter:
         self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # the loop holds tasks only weakly
 
-    async def run(self, vault: Tutela, call: Callable[[], T]) -> T:
-        """`call()` (a facade call that opens one unit of work), run with the turn's others."""
+    async def run(self, vault: Tutela, call: Callable[[], T], *, reads: str | None = None) -> T:
+        """`call()` (a facade call that opens one unit of work), run with the turn's others.
+
+        `reads`: the subject whose record the call reads; the group loads the records of all
+        its calls' subjects in one query before they run.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome[Any]] = loop.create_future()
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues[loop] = _Queue(vault)
-        queue.pending.append((call, future))
+        queue.pending.append((call, reads, future))
         self._schedule(loop, queue)
         outcome: Outcome[T] = await future
         return outcome.unwrap()
@@ -114,7 +119,7 @@ class GroupCommitter:
         try:
             await _acquire_off_loop(loop, lock)
         except asyncio.CancelledError:  # the server is stopping: so are the waiting requests
-            for _, future in queue.pending:
+            for _, _, future in queue.pending:
                 future.cancel()
             queue.pending = []
             raise
@@ -135,7 +140,7 @@ class GroupCommitter:
         try:
             outcomes = await run_in_threadpool(_run, queue.vault, pending)
         except BaseException:  # cancelled (the server is stopping): so are its requests
-            for _, future in pending:
+            for _, _, future in pending:
                 future.cancel()
             raise
         finally:
@@ -163,13 +168,15 @@ async def _acquire_off_loop(loop: asyncio.AbstractEventLoop, lock: WriteLock) ->
 
 
 def _run(vault: Tutela, pending: _Pending, *, lock_held: bool = False) -> list[Outcome[Any]]:
+    calls = [call for call, _, _ in pending]
+    reading = [subject for _, subject, _ in pending if subject is not None]
     try:
-        return vault.run_together([call for call, _ in pending], lock_held=lock_held)
+        return vault.run_together(calls, lock_held=lock_held, reading=reading)
     except Exception as exc:  # the shared commit failed: none of the calls took effect
         return [Outcome(None, exc)] * len(pending)
 
 
 def _settle(pending: _Pending, outcomes: list[Outcome[Any]]) -> None:
-    for (_, future), outcome in zip(pending, outcomes, strict=True):
+    for (_, _, future), outcome in zip(pending, outcomes, strict=True):
         if not future.done():  # a cancelled request (client gone) is not answered
             future.set_result(outcome)

@@ -18,11 +18,15 @@ a savepoint of its own (none if it only reads, or only inserts through `insert`)
 join the parent's (its denials too, when it fails and its savepoint is rolled back), and the
 parent appends them all and commits once. The HTTP service runs the calls that arrive in one
 turn of its event loop this way (`Tutela.run_together`).
+
+A group may also read ahead: load in one query the rows its calls are about to read, one by one
+(`read_ahead`), so a group of reads costs one round trip to the database, not one per call.
+What was read ahead stands for the database only until a unit of the group first writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from types import TracebackType
@@ -84,6 +88,7 @@ class UnitOfWork:
         self._events: list[tuple[AuditEvent, bool]] = []
         # Rows `insert` holds back for the end of the group, by statement, in first-use order.
         self._inserts: dict[RawStatement, list[Mapping[str, Any]]] = {}
+        self._read_ahead: dict[Hashable, Any] = {}
         self._conn: Connection | None = None
         self._locked = False
         self._open = False
@@ -96,6 +101,8 @@ class UnitOfWork:
         if self._parent is not None:
             conn = self._parent.conn
             if not (self._in_savepoint or self._reads_only):
+                # This unit may write: what the group read ahead may no longer be so.
+                self._parent._read_ahead.clear()
                 _SAVEPOINT.run(conn)
                 self._in_savepoint = True
             return conn
@@ -103,6 +110,17 @@ class UnitOfWork:
             self._conn = self._engine.connect()
             self._begin_write(self._conn)
         return self._conn
+
+    @property
+    def read_ahead(self) -> dict[Hashable, Any]:
+        """Rows loaded for the group's calls before they ran, by a key their reader chooses.
+
+        Shared by the units of a group (the parent's). A reader looks here before querying and
+        may fill it for the calls to come. It is emptied when a unit of the group first writes
+        through `conn`; rows `insert` holds back cannot be in it (they go in at the group's
+        end), so inserting keeps it.
+        """
+        return self._parent.read_ahead if self._parent is not None else self._read_ahead
 
     def insert(self, statement: RawStatement, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert `rows` with `statement` (an INSERT).
@@ -182,6 +200,7 @@ class UnitOfWork:
                 self._open = False
                 self._events.clear()
                 self._inserts.clear()
+                self._read_ahead.clear()
 
     def _is_database_error(self, exc: BaseException | None) -> bool:
         """Whether `exc` came from the database (through SQLAlchemy, or straight from the

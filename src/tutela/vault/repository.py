@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, String, any_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tutela.core.storage.base import table_of
 from tutela.core.storage.raw import RawStatement, as_datetime
@@ -64,10 +65,13 @@ _RECORD_COLUMNS = select(
 _RECORD_ONE = RawStatement(_RECORD_COLUMNS.where(_subject.c.id == bindparam("id")))
 # Batch reads look ids up this many at a time, straight on the driver (the last chunk padded
 # with an id no subject has): SQLAlchemy's expanding IN and its result rows cost as much as the
-# lookup itself.
+# lookup itself. PostgreSQL takes them all at once, as one array parameter.
 _CHUNK = 100
 _RECORD_CHUNK = RawStatement(
     _RECORD_COLUMNS.where(_subject.c.id.in_([bindparam(f"id{i}") for i in range(_CHUNK)]))
+)
+_RECORD_ANY = RawStatement(
+    _RECORD_COLUMNS.where(_subject.c.id == any_(bindparam("ids", type_=ARRAY(String))))
 )
 _FIND = RawStatement(
     select(_index.c.subject_id, _subject.c.restricted_to)
@@ -138,11 +142,13 @@ def delete_index(conn: Connection, subject_id: str, digests: Mapping[str, bytes]
 
 
 def load_records(conn: Connection, subject_ids: Sequence[str]) -> dict[str, SealedRecord]:
-    """Keys and sealed records of the given subjects (one query per 100 ids); absent ids are
-    left out."""
+    """Keys and sealed records of the given subjects (on SQLite one query per 100 ids, on
+    PostgreSQL one in all); absent ids are left out."""
     rows: list[Any]
     if len(subject_ids) == 1:
         rows = _RECORD_ONE.rows(conn, {"id": subject_ids[0]})
+    elif conn.dialect.name == "postgresql":
+        rows = _RECORD_ANY.rows(conn, {"ids": list(subject_ids)})
     else:
         rows = []
         for start in range(0, len(subject_ids), _CHUNK):

@@ -38,6 +38,8 @@ from tutela.vault.importing import rejection
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
+# What `read_ahead` keys a subject's record by in a group's `UnitOfWork.read_ahead`.
+_RECORD = "subject.record"
 
 
 @dataclass(frozen=True)
@@ -446,9 +448,26 @@ class Vault(Erasure):
         }
 
     @staticmethod
+    def read_ahead(uow: UnitOfWork, subject_ids: Sequence[str]) -> None:
+        """Load the records of `subject_ids` in one query for the calls of `uow`'s group that
+        read them next (`UnitOfWork.read_ahead`); ids that name no record are remembered as
+        absent."""
+        wanted = [s for s in dict.fromkeys(subject_ids) if is_subject_id(s)]
+        if not wanted:
+            return
+        found = repository.load_records(uow.conn, wanted)
+        uow.read_ahead.update({(_RECORD, s): found.get(s) for s in wanted})
+
+    @staticmethod
     def _load(uow: UnitOfWork, subject_id: str) -> repository.SealedRecord | None:
         if not is_subject_id(subject_id):
             return None
+        ahead = uow.read_ahead
+        if ahead:
+            key = (_RECORD, subject_id)
+            if key in ahead:
+                found: repository.SealedRecord | None = ahead[key]
+                return found
         return repository.load_records(uow.conn, [subject_id]).get(subject_id)
 
     def _unwrap(self, key: repository.KeyRow) -> DataKey:

@@ -106,16 +106,8 @@ async def read_subject(request: Request) -> Response:
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
     caller = await current_caller(request)
     query = parse(ReadParameters, request)
-    vault, actor = caller.vault, caller.actor
     names = [f.strip() for f in query.fields.split(",") if f.strip()] if query.fields else None
-    values = await caller.call_together(
-        vault.read,
-        query.subject_id,
-        names,
-        purpose=query.purpose,
-        role=actor.role,
-        actor_id=actor.id,
-    )
+    values = await caller.read_together(query.subject_id, names, purpose=query.purpose)
     return _json(SubjectValues(id=query.subject_id, purpose=query.purpose, values=values))
 
 
