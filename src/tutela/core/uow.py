@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.storage.raw import RawStatement
+from tutela.core.storage.raw import RawStatement, pipelined
 
 T = TypeVar("T")
 # A unit run inside its parent's transaction (one level deep), straight on the driver: through
@@ -182,8 +182,7 @@ class UnitOfWork:
             conn = self._conn
             if not conn.in_transaction():
                 self._begin_write(conn)
-            for statement, rows in inserts.items():
-                statement.run_many(conn, rows)
+            _insert_held_back(conn, inserts)
             head = self._audit.append(conn, events)
             conn.commit()
             self._end_write()
@@ -242,3 +241,11 @@ class UnitOfWork:
             self._open = False
             self._events.clear()
             self._inserts.clear()
+
+
+def _insert_held_back(conn: Connection, inserts: Mapping[RawStatement, Sequence[Any]]) -> None:
+    """The rows `insert` held back, a statement per table: pipelined when there are several
+    (one round trip to PostgreSQL; each `executemany` alone is pipelined already)."""
+    with pipelined(conn) if len(inserts) > 1 else nullcontext():
+        for statement, rows in inserts.items():
+            statement.run_many(conn, rows)

@@ -13,6 +13,7 @@ converted with SQLAlchemy's own SQLite bind processor so Core reads it back unch
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,6 +119,15 @@ class RawStatement:
             cursor.executemany(plan.sql, [self._params(plan, r) for r in rows])
         finally:
             cursor.close()
+
+
+def pipelined(conn: Connection) -> AbstractContextManager[object]:
+    """A block whose statements go to the server together (one round trip, results checked at
+    its end) where the driver can pipeline: psycopg on PostgreSQL. Elsewhere it changes
+    nothing. For statements whose results the block does not read (inserts)."""
+    driver = conn.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
+    return pipeline() if pipeline is not None else nullcontext()
 
 
 def _cursor(conn: Connection) -> Any:
