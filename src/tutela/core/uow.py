@@ -182,8 +182,12 @@ class UnitOfWork:
             conn = self._conn
             if not conn.in_transaction():
                 self._begin_write(conn)
-            _insert_held_back(conn, inserts)
-            head = self._audit.append(conn, events)
+            # On PostgreSQL, the held-back rows, the chain's lock and its last link go to the
+            # server in one round trip, the new entries in a second, and then the commit.
+            with pipelined(conn):
+                for statement, rows in inserts.items():
+                    statement.run_many(conn, rows)
+                head = self._audit.append(conn, events)
             conn.commit()
             self._end_write()
             self._audit.checkpoint(head)
@@ -241,11 +245,3 @@ class UnitOfWork:
             self._open = False
             self._events.clear()
             self._inserts.clear()
-
-
-def _insert_held_back(conn: Connection, inserts: Mapping[RawStatement, Sequence[Any]]) -> None:
-    """The rows `insert` held back, a statement per table: pipelined when there are several
-    (one round trip to PostgreSQL; each `executemany` alone is pipelined already)."""
-    with pipelined(conn) if len(inserts) > 1 else nullcontext():
-        for statement, rows in inserts.items():
-            statement.run_many(conn, rows)

@@ -122,9 +122,10 @@ class RawStatement:
 
 
 def pipelined(conn: Connection) -> AbstractContextManager[object]:
-    """A block whose statements go to the server together (one round trip, results checked at
-    its end) where the driver can pipeline: psycopg on PostgreSQL. Elsewhere it changes
-    nothing. For statements whose results the block does not read (inserts)."""
+    """A block whose statements are queued and sent together where the driver can pipeline
+    (psycopg on PostgreSQL): a fetch sends what is queued and waits once for all of it, and
+    the block's end sends the rest (errors surface there at the latest). Elsewhere it changes
+    nothing."""
     driver = conn.connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)
     return pipeline() if pipeline is not None else nullcontext()
