@@ -7,19 +7,34 @@ than decrypting the record, and about 20 µs for a create's body. A route that r
 parameters with `parse` declares them to OpenAPI with `documented`, from the same model, so the
 document and the checks cannot drift; `json_object` gives the errors FastAPI gives for a
 declared `dict` body. Errors are FastAPI's own `RequestValidationError`, answered like any
-other (422 problem+json with a JSON pointer per bad part).
+other (422 problem+json with a JSON pointer per bad part). Such a route is a `DirectRoute`:
+with nothing declared for FastAPI to solve, it skips FastAPI's per-request solving altogether.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, TypeVar, cast
 
 from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 P = TypeVar("P", bound="Parameters")
+
+
+class DirectRoute(APIRoute):
+    """A route whose endpoint takes the request alone, checks its own parameters (`parse`,
+    `json_object`) and returns its `Response`: documented like any other route, and served
+    without FastAPI's request handler, which for every route, even one that declares nothing,
+    parses the query string, headers and cookies and builds a spare response (about 40 µs a
+    request, a tenth of a read)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        return cast(Callable[[Request], Coroutine[Any, Any, Response]], self.endpoint)
 
 
 class Parameters(BaseModel):

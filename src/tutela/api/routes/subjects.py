@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tutela.api.auth import BEARER, CallerDep, call, current_caller
-from tutela.api.params import Parameters, documented, json_object, parse
+from tutela.api.params import DirectRoute, Parameters, documented, json_object, parse
 from tutela.api.routes import AUTHED, problems
 from tutela.api.schemas import (
     FindRequest,
@@ -29,8 +29,22 @@ _VALUES_EXAMPLE = {"email": "ada@example.com", "name": "Ada Lovelace"}
 Values = Annotated[dict[str, Any], Body(description=_VALUES, examples=[_VALUES_EXAMPLE])]
 
 
-@router.post(
+async def create_subject(request: Request) -> Response:
+    """Store a new subject's values, each sealed under the subject's own key."""
+    caller = await current_caller(request)
+    values = await json_object(request)
+    vault, actor = caller.vault, caller.actor
+    # Validated and sealed here (CPU only, no I/O), so the group's lock waits only for the
+    # inserts.
+    sealed = vault.prepare_add(values, actor=actor)
+    created = SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
+    return _json(created, status=201)
+
+
+router.add_api_route(
     "/subjects",
+    create_subject,
+    methods=["POST"],
     status_code=201,
     response_model=SubjectCreated,
     responses=problems(*AUTHED, 413),
@@ -52,17 +66,8 @@ Values = Annotated[dict[str, Any], Body(description=_VALUES, examples=[_VALUES_E
         },
         "security": BEARER,
     },
+    route_class_override=DirectRoute,
 )
-async def create_subject(request: Request) -> Response:
-    """Store a new subject's values, each sealed under the subject's own key."""
-    caller = await current_caller(request)
-    values = await json_object(request)
-    vault, actor = caller.vault, caller.actor
-    # Validated and sealed here (CPU only, no I/O), so the group's lock waits only for the
-    # inserts.
-    sealed = vault.prepare_add(values, actor=actor)
-    created = SubjectCreated(id=await caller.call_together(vault.add, sealed, actor=actor))
-    return _json(created, status=201)
 
 
 @router.post(
@@ -95,13 +100,6 @@ class ReadParameters(Parameters):
     fields: str | None = Field(None, max_length=2000, description="Comma-separated field names.")
 
 
-@router.get(
-    "/subjects/{subject_id}",
-    response_model=SubjectValues,
-    responses=problems(*AUTHED, 404),
-    # Read by `params.parse` (see there why), so declared here rather than in the signature.
-    openapi_extra={"parameters": documented(ReadParameters), "security": BEARER},
-)
 async def read_subject(request: Request) -> Response:
     """A subject's values for a purpose, masked as the key's role requires (audited)."""
     caller = await current_caller(request)
@@ -109,6 +107,18 @@ async def read_subject(request: Request) -> Response:
     names = [f.strip() for f in query.fields.split(",") if f.strip()] if query.fields else None
     values = await caller.read_together(query.subject_id, names, purpose=query.purpose)
     return _json(SubjectValues(id=query.subject_id, purpose=query.purpose, values=values))
+
+
+router.add_api_route(
+    "/subjects/{subject_id}",
+    read_subject,
+    methods=["GET"],
+    response_model=SubjectValues,
+    responses=problems(*AUTHED, 404),
+    # Read by `params.parse` (see there why), so declared here rather than in the signature.
+    openapi_extra={"parameters": documented(ReadParameters), "security": BEARER},
+    route_class_override=DirectRoute,
+)
 
 
 @router.patch(
