@@ -15,8 +15,9 @@ Targets apply on SQLite only; PostgreSQL figures are reported without targets. T
 targets (single add, reads, finds) hold for a machine whose baseline writes 29,000 and reads
 51,000 customers/s on one core; each run scales them by its own baseline's speed against those
 rates (writes for add, reads for the reads and finds), so a slower or faster machine asks for
-the same overhead, and the table shows both numbers. PostgreSQL comes
-from `TUTELA_BENCH_POSTGRES_URL` (default `postgresql+psycopg://postgres@127.0.0.1:5432/test`);
+the same overhead, and the table shows both numbers.
+
+PostgreSQL comes from `TUTELA_BENCH_POSTGRES_URL` (default `postgresql+psycopg://postgres@127.0.0.1:5432/test`);
 each run works in a fresh schema that is dropped at the end. The exit status is 0 whether or not
 targets are met (2 if `--require-postgres` is given and PostgreSQL is unreachable).
 """

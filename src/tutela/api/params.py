@@ -34,6 +34,9 @@ class DirectRoute(APIRoute):
     request, a tenth of a read)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        if self.dependant.dependencies or self.body_field is not None:
+            # FastAPI would solve these; this route would silently skip them.
+            raise TypeError(f"{self.path}: a DirectRoute takes no dependencies and no body")
         return cast(Callable[[Request], Coroutine[Any, Any, Response]], self.endpoint)
 
 
