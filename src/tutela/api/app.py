@@ -18,7 +18,7 @@ from starlette.types import Scope
 from tutela import __version__, errors
 from tutela._facade import Tutela
 from tutela.api import docs, problems
-from tutela.api.auth import KeyRateLimiter, RateLimited
+from tutela.api.auth import KeyLookups, KeyRateLimiter, RateLimited
 from tutela.api.group_commit import GroupCommitter
 from tutela.api.middleware import BodyLimit, RequestContext
 from tutela.api.routes import admin, consents, deid, health, privacy, requests, subjects, widget
@@ -61,6 +61,7 @@ def create_app(
     if vault is not None:
         app.state.tutela = vault
     app.state.group_commit = GroupCommitter()
+    app.state.key_lookups = KeyLookups()
     app.state.rate_limiter = KeyRateLimiter(settings.api_rate_limit)
     app.state.public_rate_limiter = KeyRateLimiter(
         settings.api_public_rate_limit, who="this client address"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -144,6 +145,45 @@ class Caller:
         return await self.group.run(self.vault, call, reads=subject_id)
 
 
+class KeyLookups:
+    """The database lookups of API keys under way, so concurrent requests with one key share
+    one.
+
+    The key cache (`Tutela.recently_authenticated`) keeps a key for a second; when it lapses,
+    every request already waiting with that key misses it at once. Each would otherwise take
+    a pooled connection in a thread of its own, and a busy client's burst outgrew the pool:
+    the server opened and closed database connections, each a new PostgreSQL backend, every
+    second. Now the first miss looks the key up and the rest await its answer (or its error).
+    The lookup runs as a task of its own, so a request that is cancelled meanwhile (its
+    client gone) cancels only its own wait.
+    """
+
+    def __init__(self) -> None:
+        # Keyed by the loop too: a test client may drive the app from more than one. The key
+        # text is held only while its lookup runs (the request holds it anyway).
+        self._running: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Task[Actor]] = {}
+
+    async def authenticate(self, vault: Tutela, key_text: str) -> Actor:
+        """The key's actor, from the one lookup of `key_text` under way (started if none is)."""
+        if vault.inline_io:  # SQLite: the lookup runs on the loop, nothing waits alongside
+            return vault.authenticate(key_text)
+        loop = asyncio.get_running_loop()
+        slot = (loop, key_text)
+        lookup = self._running.get(slot)
+        if lookup is None:
+            lookup = loop.create_task(run_in_threadpool(vault.authenticate, key_text))
+            self._running[slot] = lookup
+            lookup.add_done_callback(partial(self._ended, slot))
+        return await asyncio.shield(lookup)
+
+    def _ended(
+        self, slot: tuple[asyncio.AbstractEventLoop, str], lookup: asyncio.Task[Actor]
+    ) -> None:
+        self._running.pop(slot, None)
+        if not lookup.cancelled():
+            lookup.exception()  # seen, even if every request waiting for it went away
+
+
 class ApiKeyAuth(HTTPBearer):
     """The bearer API key as one dependency: it reads the header itself (rather than taking
     HTTPBearer's credentials as a sub-dependency, which FastAPI would solve separately on
@@ -157,7 +197,7 @@ class ApiKeyAuth(HTTPBearer):
         vault: Tutela = request.app.state.tutela
         actor = vault.recently_authenticated(key_text)
         if actor is None:
-            actor = await call(vault, vault.authenticate, key_text)
+            actor = await request.app.state.key_lookups.authenticate(vault, key_text)
         request.scope.setdefault("state", {})["key_id"] = actor.id
         request.app.state.rate_limiter.check(actor.id)
         return Caller(actor, vault, request.app.state.group_commit)
