@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.storage.raw import RawStatement, pipelined
+from tutela.core.storage.raw import RawStatement, commit_in_pipeline, pipelined
 
 T = TypeVar("T")
 # A unit run inside its parent's transaction (one level deep), straight on the driver: through
@@ -183,11 +183,13 @@ class UnitOfWork:
             if not conn.in_transaction():
                 self._begin_write(conn)
             # On PostgreSQL, the held-back rows, the chain's lock and its last link go to the
-            # server in one round trip, the new entries in a second, and then the commit.
-            with pipelined(conn):
+            # server in one round trip, the new entries and the COMMIT in a second.
+            with pipelined(conn) as pipeline:
                 for statement, rows in inserts.items():
                     statement.run_many(conn, rows)
                 head = self._audit.append(conn, events)
+                if pipeline is not None:
+                    commit_in_pipeline(conn)
             conn.commit()
             self._end_write()
             self._audit.checkpoint(head)

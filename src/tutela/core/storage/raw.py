@@ -121,14 +121,25 @@ class RawStatement:
             cursor.close()
 
 
-def pipelined(conn: Connection) -> AbstractContextManager[object]:
+def pipelined(conn: Connection) -> AbstractContextManager[object | None]:
     """A block whose statements are queued and sent together where the driver can pipeline
     (psycopg on PostgreSQL): a fetch sends what is queued and waits once for all of it, and
     the block's end sends the rest (errors surface there at the latest). Elsewhere it changes
-    nothing."""
+    nothing (the block's target is then None)."""
     driver = conn.connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)
     return pipeline() if pipeline is not None else nullcontext()
+
+
+def commit_in_pipeline(conn: Connection) -> None:
+    """Queue the transaction's COMMIT in the open `pipelined` block, so it goes to the server
+    with the block's other statements and costs no round trip of its own. The driver sees the
+    transaction end when the block's results arrive; SQLAlchemy's own `commit()` afterwards
+    then sends nothing (psycopg skips it on an idle connection) and ends its bookkeeping. An
+    error anywhere in the block skips the COMMIT and surfaces at the block's end. Only for a
+    driver that pipelines (PostgreSQL)."""
+    driver = conn.connection.driver_connection
+    driver.execute("COMMIT", prepare=False)  # type: ignore[union-attr]
 
 
 def _cursor(conn: Connection) -> Any:
