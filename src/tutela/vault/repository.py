@@ -11,7 +11,7 @@ from sqlalchemy import Connection, String, any_, bindparam, delete, func, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from tutela.core.storage.base import table_of
-from tutela.core.storage.raw import RawStatement, as_datetime
+from tutela.core.storage.raw import RawInsert, RawStatement, as_datetime
 from tutela.core.uow import UnitOfWork
 from tutela.vault.models import (
     BlindIndexEntry,
@@ -79,8 +79,8 @@ _FIND = RawStatement(
     .where(_index.c.field == bindparam("field"), _index.c.digest == bindparam("digest"))
     .order_by(_index.c.subject_id)
 )
-_INSERT_SUBJECT = RawStatement(insert(_subject))
-_INSERT_INDEX = RawStatement(insert(_index))
+_INSERT_SUBJECT = RawInsert(insert(_subject))
+_INSERT_INDEX = RawInsert(insert(_index))
 _UPDATE_SEALED = (
     update(_subject)
     .where(_subject.c.id == bindparam("sid"))

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select, text
 from tutela.core.audit.chain import GENESIS, AuditEvent, ChainedEntry, fields_json
 from tutela.core.audit.models import AuditEntry
 from tutela.core.storage.base import table_of
-from tutela.core.storage.raw import RawStatement
+from tutela.core.storage.raw import RawInsert, RawStatement
 
 _table = table_of(AuditEntry)
 # Arbitrary constant naming the chain's advisory lock on PostgreSQL.
@@ -19,7 +19,7 @@ _PG_CHAIN_LOCK = 0x7475_7465_6C61
 # Every audited operation runs these: straight on the driver (see core/storage/raw.py).
 _LOCK = RawStatement(text("SELECT pg_advisory_xact_lock(:k)"))
 _LAST = RawStatement(select(_table.c.seq, _table.c.mac).order_by(_table.c.seq.desc()).limit(1))
-_INSERT = RawStatement(insert(_table))
+_INSERT = RawInsert(insert(_table))
 
 
 def lock_chain(conn: Connection) -> None:

@@ -1,0 +1,112 @@
+"""`RawInsert.run_many` stores every row exactly once, whatever the count, on both backends;
+on PostgreSQL in few statements, inside a pipeline too, and a bad row fails the whole call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tutela.core.storage import raw
+from tutela.core.storage.engine import create_engine_for
+from tutela.core.storage.raw import RawInsert, pipelined
+
+_metadata = sa.MetaData()
+_table = sa.Table(
+    "raw_insert_probe",
+    _metadata,
+    sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("label", sa.String(32)),
+    sa.Column("blob", sa.LargeBinary),
+    sa.Column("at", sa.DateTime(timezone=True)),
+)
+_INSERT = RawInsert(sa.insert(_table))
+_START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(tmp_path: Path, database_url: str | None) -> Iterator[sa.Engine]:
+    engine = create_engine_for(database_url or f"sqlite:///{tmp_path / 'raw.db'}")
+    _metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _rows(count: int, first: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": first + i,
+            "label": None if i % 3 == 0 else f"row {first + i}",
+            "blob": bytes([i % 256]) * (i % 5),
+            "at": _START + timedelta(seconds=i),
+        }
+        for i in range(count)
+    ]
+
+
+def _stored(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        result = conn.execute(sa.select(_table).order_by(_table.c.n))
+        return [
+            {**row._asdict(), "blob": bytes(row.blob), "at": row.at.replace(tzinfo=UTC)}
+            for row in result
+        ]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 31, 32, 33, 70])
+def test_every_row_is_stored_once(engine: sa.Engine, count: int) -> None:
+    rows = _rows(count)
+    with engine.begin() as conn:
+        _INSERT.run_many(conn, rows)
+    assert _stored(engine) == rows
+
+
+def test_rows_sent_in_a_pipeline_are_stored(engine: sa.Engine) -> None:
+    rows = _rows(45)
+    with engine.begin() as conn, pipelined(conn):
+        _INSERT.run_many(conn, rows[:20])
+        _INSERT.run_many(conn, rows[20:])
+    assert _stored(engine) == rows
+
+
+def test_statements_sent(engine: sa.Engine, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: 70 rows in four statements (32 + 32 + 4 + 2); SQLite: one executemany."""
+    sent: list[str] = []
+    driver_cursor = raw._cursor
+    monkeypatch.setattr(raw, "_cursor", lambda conn: _Recording(driver_cursor(conn), sent))
+    with engine.begin() as conn:
+        _INSERT.run_many(conn, _rows(70))
+    assert sent == (["execute"] * 4 if backend == "postgresql" else ["executemany"])
+    assert len(_stored(engine)) == 70
+
+
+def test_a_bad_row_stores_none_of_the_call(engine: sa.Engine) -> None:
+    rows = _rows(40)
+    rows[35]["n"] = rows[3]["n"]  # a duplicate key in the second chunk
+    # Straight from the driver, as every `RawStatement` error is (the unit of work expects it).
+    with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError), engine.begin() as conn:
+        _INSERT.run_many(conn, rows)
+    assert _stored(engine) == []
+
+
+class _Recording:
+    """A driver cursor that notes each call that runs a statement."""
+
+    def __init__(self, cursor: Any, sent: list[str]) -> None:
+        self._cursor = cursor
+        self._sent = sent
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self._sent.append("execute")
+        return self._cursor.execute(sql, params)
+
+    def executemany(self, sql: str, params: Any) -> Any:
+        self._sent.append("executemany")
+        return self._cursor.executemany(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
