@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.storage.raw import RawStatement, commit_in_pipeline, pipelined
+from tutela.core.storage.raw import RawStatement, committing
 
 T = TypeVar("T")
 # A unit run inside its parent's transaction (one level deep), straight on the driver: through
@@ -182,14 +182,13 @@ class UnitOfWork:
             conn = self._conn
             if not conn.in_transaction():
                 self._begin_write(conn)
-            # On PostgreSQL, the held-back rows, the chain's lock and its last link go to the
-            # server in one round trip, the new entries and the COMMIT in a second.
-            with pipelined(conn) as pipeline:
+            # On PostgreSQL, the BEGIN (unless a statement began the transaction already), the
+            # held-back rows, the chain's lock and its last link go to the server in one round
+            # trip, the new entries and the COMMIT in a second.
+            with committing(conn):
                 for statement, rows in inserts.items():
                     statement.run_many(conn, rows)
                 head = self._audit.append(conn, events)
-                if pipeline is not None:
-                    commit_in_pipeline(conn)
             conn.commit()
             self._end_write()
             self._audit.checkpoint(head)

@@ -15,6 +15,7 @@ from tutela.actor import Actor
 from tutela.clock import Clock
 from tutela.core.audit import AuditEvent
 from tutela.core.crypto import BlindIndex, DataKey, KeyProvider, dek_aad, random_id
+from tutela.core.storage.raw import before_begin
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, Permission, apply_mask, require
 from tutela.datamap.masking import JsonValue
@@ -455,7 +456,8 @@ class Vault(Erasure):
         wanted = [s for s in dict.fromkeys(subject_ids) if is_subject_id(s)]
         if not wanted:
             return
-        found = repository.load_records(uow.conn, wanted)
+        with before_begin(uow.conn):  # its BEGIN goes with the group's next statement
+            found = repository.load_records(uow.conn, wanted)
         uow.read_ahead.update({(_RECORD, s): found.get(s) for s in wanted})
 
     @staticmethod

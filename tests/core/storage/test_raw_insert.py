@@ -1,5 +1,7 @@
-"""`RawInsert.run_many` stores every row exactly once, whatever the count, on both backends;
-on PostgreSQL in few statements, inside a pipeline too, and a bad row fails the whole call."""
+"""Hot-path writes straight on the driver, on both backends: `RawInsert.run_many` stores every
+row exactly once whatever the count (on PostgreSQL in few statements), and a bad row fails the
+whole call; `committing` ends a transaction, beginning it too where nothing has yet, and a
+failure inside it leaves nothing stored and the connection as it was."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 from tutela.core.storage import raw
 from tutela.core.storage.engine import create_engine_for
-from tutela.core.storage.raw import RawInsert, pipelined
+from tutela.core.storage.raw import RawInsert, before_begin, committing
 
 _metadata = sa.MetaData()
 _table = sa.Table(
@@ -67,7 +69,7 @@ def test_every_row_is_stored_once(engine: sa.Engine, count: int) -> None:
 
 def test_rows_sent_in_a_pipeline_are_stored(engine: sa.Engine) -> None:
     rows = _rows(45)
-    with engine.begin() as conn, pipelined(conn):
+    with engine.begin() as conn, committing(conn):
         _INSERT.run_many(conn, rows[:20])
         _INSERT.run_many(conn, rows[20:])
     assert _stored(engine) == rows
@@ -110,3 +112,38 @@ class _Recording:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
+
+
+# -- committing: the transaction's last block, its BEGIN sent with it where none was sent ----
+
+
+def test_reads_before_begin_then_a_committing_block(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        _INSERT.run_many(conn, _rows(3))
+    with engine.connect() as conn:
+        conn.begin()
+        with before_begin(conn):
+            seen = conn.execute(sa.select(sa.func.count()).select_from(_table)).scalar_one()
+        with committing(conn):
+            _INSERT.run_many(conn, _rows(2, first=seen))
+        conn.commit()
+    assert [r["n"] for r in _stored(engine)] == [0, 1, 2, 3, 4]
+
+
+def test_a_failed_committing_block_stores_nothing_and_leaves_the_connection_as_it_was(
+    engine: sa.Engine,
+) -> None:
+    rows = _rows(4)
+    rows[3]["n"] = 0  # a duplicate key: the block fails when its results come back
+    with engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        conn.begin()
+        with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError), committing(conn):
+            _INSERT.run_many(conn, rows)
+        conn.rollback()
+        # Back in transaction mode: two statements are one transaction again, all or nothing.
+        assert not getattr(driver, "autocommit", False)
+        with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError), conn.begin():
+            _INSERT.run_many(conn, _rows(1, first=10))
+            _INSERT.run_many(conn, _rows(1, first=10))
+    assert _stored(engine) == []

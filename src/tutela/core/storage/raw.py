@@ -13,12 +13,13 @@ converted with SQLAlchemy's own SQLite bind processor so Core reads it back unch
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Insert
@@ -173,25 +174,70 @@ class RawInsert(RawStatement):
         return sql
 
 
-def pipelined(conn: Connection) -> AbstractContextManager[object | None]:
-    """A block whose statements are queued and sent together where the driver can pipeline
-    (psycopg on PostgreSQL): a fetch sends what is queued and waits once for all of it, and
-    the block's end sends the rest (errors surface there at the latest). Elsewhere it changes
-    nothing (the block's target is then None)."""
-    driver = conn.connection.driver_connection
-    pipeline = getattr(driver, "pipeline", None)
-    return pipeline() if pipeline is not None else nullcontext()
+@contextmanager
+def committing(conn: Connection) -> Iterator[None]:
+    """The transaction's last block: its statements, then its COMMIT, sent together where the
+    driver can pipeline (psycopg on PostgreSQL). A fetch inside sends what is queued and waits
+    once for all of it; the block's end sends the rest with the COMMIT, in one round trip, and
+    raises the first error (the COMMIT is then skipped and the transaction rolled back). Call
+    `conn.commit()` after the block all the same: SQLAlchemy ends its bookkeeping, and where
+    nothing pipelines (SQLite) that is the commit.
+
+    If the transaction has not begun yet (nothing ran, or only reads `before_begin`), its
+    BEGIN is queued as the block's first statement: psycopg's own BEGIN would cost a round
+    trip of its own, even in a pipeline. psycopg is in autocommit mode meanwhile (so it sends
+    no BEGIN itself) and back in transaction mode when the block ends; a connection that
+    cannot be put back so is invalidated, never reused.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    if driver.info.transaction_status != TransactionStatus.IDLE or driver.autocommit:
+        with driver.pipeline():
+            yield
+            driver.execute("COMMIT", prepare=False)
+        return
+    driver.autocommit = True
+    try:
+        with driver.pipeline():
+            driver.execute("BEGIN", prepare=False)
+            yield
+            driver.execute("COMMIT", prepare=False)
+    finally:
+        try:
+            if driver.info.transaction_status != TransactionStatus.IDLE:
+                driver.rollback()  # the block failed: end the transaction it began
+            driver.autocommit = False
+        except Exception:
+            conn.invalidate()
+            raise
 
 
-def commit_in_pipeline(conn: Connection) -> None:
-    """Queue the transaction's COMMIT in the open `pipelined` block, so it goes to the server
-    with the block's other statements and costs no round trip of its own. The driver sees the
-    transaction end when the block's results arrive; SQLAlchemy's own `commit()` afterwards
-    then sends nothing (psycopg skips it on an idle connection) and ends its bookkeeping. An
-    error anywhere in the block skips the COMMIT and surfaces at the block's end. Only for a
-    driver that pipelines (PostgreSQL)."""
-    driver = conn.connection.driver_connection
-    driver.execute("COMMIT", prepare=False)  # type: ignore[union-attr]
+@contextmanager
+def before_begin(conn: Connection) -> Iterator[None]:
+    """A block of reads run before the transaction's first statement, with no BEGIN of its own.
+
+    On PostgreSQL (psycopg) the block runs in autocommit mode, and the transaction begins
+    later, in the `committing` block that ends it, with no round trip of its own. Under READ
+    COMMITTED, PostgreSQL's default, every statement sees what was committed when it started,
+    in a transaction or not, so the block reads what a first statement of the transaction
+    would have. Elsewhere (SQLite begins its own transactions), or once the transaction has
+    begun, it changes nothing.
+    """
+    driver: Any = conn.connection.driver_connection
+    if (
+        conn.dialect.name != "postgresql"
+        or driver.info.transaction_status != TransactionStatus.IDLE
+        or driver.autocommit
+    ):
+        yield
+        return
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        driver.autocommit = False
 
 
 def _cursor(conn: Connection) -> Any:
