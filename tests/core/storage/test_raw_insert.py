@@ -79,7 +79,9 @@ def test_statements_sent(engine: sa.Engine, backend: str, monkeypatch: pytest.Mo
     """PostgreSQL: 70 rows in four statements (32 + 32 + 4 + 2); SQLite: one executemany."""
     sent: list[str] = []
     driver_cursor = raw._cursor
-    monkeypatch.setattr(raw, "_cursor", lambda conn: _Recording(driver_cursor(conn), sent))
+    monkeypatch.setattr(
+        raw, "_cursor", lambda conn, **kw: _Recording(driver_cursor(conn, **kw), sent)
+    )
     with engine.begin() as conn:
         _INSERT.run_many(conn, _rows(70))
     assert sent == (["execute"] * 4 if backend == "postgresql" else ["executemany"])

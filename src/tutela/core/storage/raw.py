@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import RawCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, DateTime
 from sqlalchemy.engine import Dialect
@@ -137,8 +138,10 @@ class RawInsert(RawStatement):
     its sixteen new subjects another sixteen, their blind-index rows forty-eight more, each
     paying the driver's and the server's per-statement work. Here the rows go as multi-row
     VALUES, in chunks of 32, 16, 8, 4, 2 and 1 rows, so the statement's text takes one of six
-    shapes (each prepared once per connection). SQLite keeps `executemany`, which runs in C
-    and pays no round trip.
+    shapes (each prepared once per connection). The statement is written with PostgreSQL's own
+    `$n` placeholders and run on psycopg's `RawCursor`: psycopg caches the parsing of `%s`
+    queries only up to 50 parameters, and parsed these (up to 384) again on every call. SQLite
+    keeps `executemany`, which runs in C and pays no round trip.
     """
 
     def __init__(self, statement: Insert) -> None:
@@ -151,7 +154,7 @@ class RawInsert(RawStatement):
             super().run_many(conn, rows)
             return
         plan = self._plan(conn.dialect)
-        cursor = _cursor(conn)
+        cursor = _cursor(conn, native=True)
         try:
             start = 0
             while start < len(rows):
@@ -168,9 +171,13 @@ class RawInsert(RawStatement):
 
     def _shape(self, plan: _Plan, size: int) -> str:
         head, values = plan.sql.split(" VALUES ", 1)
-        self._names = tuple(_NAMED.findall(values))
-        row = _NAMED.sub("%s", values)
-        sql = self._shapes[size] = f"{head} VALUES {', '.join([row] * size)}"
+        self._names = names = tuple(_NAMED.findall(values))
+        parts = _NAMED.split(values)[::2]  # the text around the parameters (casts included)
+        rows = []
+        for row in range(size):
+            numbers = [f"${row * len(names) + i + 1}" for i in range(len(names))]
+            rows.append("".join(p + n for p, n in zip(parts, [*numbers, ""], strict=True)))
+        sql = self._shapes[size] = f"{head} VALUES {', '.join(rows)}"
         return sql
 
 
@@ -240,9 +247,11 @@ def before_begin(conn: Connection) -> Iterator[None]:
         driver.autocommit = False
 
 
-def _cursor(conn: Connection) -> Any:
-    # The driver's own connection under SQLAlchemy's open transaction: its cursor shares it.
-    return conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+def _cursor(conn: Connection, *, native: bool = False) -> Any:
+    """The driver's own cursor, in SQLAlchemy's open transaction. `native`: psycopg's
+    `RawCursor`, for statements written with PostgreSQL's `$n` placeholders."""
+    driver: Any = conn.connection.driver_connection
+    return RawCursor(driver) if native else driver.cursor()
 
 
 def as_datetime(value: Any) -> datetime | None:
