@@ -8,6 +8,10 @@ inside the caller's transaction on the same connection.
 
 Values are passed as the driver expects them; the one type needing help is `datetime` on SQLite,
 converted with SQLAlchemy's own SQLite bind processor so Core reads it back unchanged.
+
+Round trips to PostgreSQL are the other cost: `RawInsert` sends many rows per statement, and a
+unit of work ends in one `committing` block (its statements, the COMMIT, and the BEGIN too when
+its reads ran `before_begin`), pipelined.
 """
 
 from __future__ import annotations
@@ -200,10 +204,12 @@ def committing(conn: Connection) -> Iterator[None]:
         yield
         return
     driver: Any = conn.connection.driver_connection
-    if driver.info.transaction_status != TransactionStatus.IDLE or driver.autocommit:
+    begun = driver.info.transaction_status != TransactionStatus.IDLE
+    if begun or driver.autocommit:
         with driver.pipeline():
             yield
-            driver.execute("COMMIT", prepare=False)
+            if begun:
+                driver.execute("COMMIT", prepare=False)
         return
     driver.autocommit = True
     try:
