@@ -291,13 +291,20 @@ class Tutela(Administration):
         """A transaction with its audit events; for code that combines several calls.
 
         Inside `run_together`, a savepoint of the shared transaction instead (none when the
-        unit `reads_only`: it writes nothing but its audit events).
+        unit `reads_only`: it writes nothing but its audit events). On its own, a unit that
+        `reads_only` reads before its transaction begins (`UnitOfWork`).
         """
         shared = _SHARED.get()
         if shared is not None and shared[0] is self:
             return UnitOfWork(self.engine, self.audit, parent=shared[1], reads_only=reads_only)
         lock = None if _LOCK_HELD.get() is self else self._write_lock
-        return UnitOfWork(self.engine, self.audit, write_lock=lock, on_commit=self._after_commit)
+        return UnitOfWork(
+            self.engine,
+            self.audit,
+            write_lock=lock,
+            on_commit=self._after_commit,
+            reads_only=reads_only,
+        )
 
     @property
     def write_lock(self) -> WriteLock | None:

@@ -3,6 +3,7 @@ and one audit append, and a call that fails leaves nothing behind but its audite
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -223,4 +224,22 @@ def test_what_a_group_read_ahead_gives_way_to_its_first_write(
     assert outcomes[2].unwrap() == {"email": changed}  # read from the database, not ahead
     assert isinstance(outcomes[4].error, errors.SubjectErased)
     assert sizes[0] == 2 and len(sizes) > 1  # read ahead once, then per call after the write
+    assert tutela.verify_audit().ok
+
+
+def test_a_unit_that_reads_before_its_transaction_gives_its_connection_back_as_it_found_it(
+    tutela: Tutela, canary: PiiCanary
+) -> None:
+    """A unit that only reads runs its reads before its transaction begins (on PostgreSQL the
+    driver is in autocommit meanwhile). Failed or not, its connection must go back to the pool
+    in transaction mode, or the next unit that gets it would not be all or nothing."""
+    first = tutela.add(canary.customer())
+    drivers = []
+    for fails in (False, True):
+        with contextlib.suppress(RuntimeError), tutela.unit_of_work(reads_only=True) as uow:
+            drivers.append(uow.conn.connection.driver_connection)
+            tutela.vault.read(uow, first, purpose="order_fulfilment", actor=ADMIN)
+            if fails:
+                raise RuntimeError("stopped after reading")
+    assert [getattr(d, "autocommit", False) for d in drivers] == [False, False]
     assert tutela.verify_audit().ok

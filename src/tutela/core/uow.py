@@ -36,7 +36,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from tutela.core.audit import AuditEvent, AuditLog
-from tutela.core.storage.raw import RawStatement, committing
+from tutela.core.storage.raw import RawStatement, before_begin, committing
 
 T = TypeVar("T")
 # A unit run inside its parent's transaction (one level deep), straight on the driver: through
@@ -75,7 +75,8 @@ class UnitOfWork:
         self._engine = engine
         self._parent = parent
         # A unit that only reads changes nothing a savepoint would have to undo, so inside a
-        # parent it runs without one (two statements fewer per call of a group).
+        # parent it runs without one (two statements fewer per call of a group); on its own,
+        # it reads before its transaction begins (`before_begin`).
         self._reads_only = reads_only
         self._in_savepoint = False
         self.broken = False  # a child's savepoint could not be closed: the transaction is lost
@@ -89,6 +90,7 @@ class UnitOfWork:
         # Rows `insert` holds back for the end of the group, by statement, in first-use order.
         self._inserts: dict[RawStatement, list[Mapping[str, Any]]] = {}
         self._read_ahead: dict[Hashable, Any] = {}
+        self._reading: AbstractContextManager[None] | None = None  # reads before BEGIN
         self._conn: Connection | None = None
         self._locked = False
         self._open = False
@@ -109,7 +111,18 @@ class UnitOfWork:
         if self._conn is None:
             self._conn = self._engine.connect()
             self._begin_write(self._conn)
+            if self._reads_only:
+                # Its reads run before its transaction, whose BEGIN then goes with the audit
+                # append: on PostgreSQL one round trip fewer (see `before_begin`).
+                self._reading = before_begin(self._conn)
+                self._reading.__enter__()
         return self._conn
+
+    def _stop_reading(self) -> None:
+        """End the reads run before the transaction (the driver is back in transaction mode)."""
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            reading.__exit__(None, None, None)
 
     @property
     def read_ahead(self) -> dict[Hashable, Any]:
@@ -170,6 +183,7 @@ class UnitOfWork:
         events = [event for event, always in self._events if always or not failed]
         inserts = {} if failed else self._inserts
         try:
+            self._stop_reading()
             if self._conn is not None and failed:
                 self._conn.rollback()
                 self._end_write()  # the denials below take the lock afresh
@@ -196,6 +210,7 @@ class UnitOfWork:
                 self._on_commit(events)
         finally:
             try:
+                self._stop_reading()
                 if self._conn is not None:
                     self._conn.close()
             finally:
