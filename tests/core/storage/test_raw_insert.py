@@ -149,3 +149,24 @@ def test_a_failed_committing_block_stores_nothing_and_leaves_the_connection_as_i
             _INSERT.run_many(conn, _rows(1, first=10))
             _INSERT.run_many(conn, _rows(1, first=10))
     assert _stored(engine) == []
+
+
+def test_a_connection_that_breaks_while_reading_before_begin_is_never_reused(
+    engine: sa.Engine, backend: str
+) -> None:
+    """On PostgreSQL the driver must go back to transaction mode after `before_begin`; one that
+    broke meanwhile cannot, and is invalidated rather than returned to the pool in autocommit.
+    (On SQLite the block changes nothing, so there is nothing to break.)"""
+    with engine.connect() as conn:
+        conn.begin()
+        failed = False
+        try:
+            with before_begin(conn):
+                conn.execute(sa.select(sa.func.count()).select_from(_table))
+                if backend == "postgresql":
+                    conn.connection.driver_connection.close()  # type: ignore[union-attr]
+        except engine.dialect.loaded_dbapi.OperationalError:
+            failed = True
+        assert failed == conn.invalidated == (backend == "postgresql")
+    with engine.connect() as conn:  # the pool hands out a working connection
+        assert conn.execute(sa.select(sa.func.count()).select_from(_table)).scalar_one() == 0

@@ -236,7 +236,8 @@ def before_begin(conn: Connection) -> Iterator[None]:
     COMMITTED, PostgreSQL's default, every statement sees what was committed when it started,
     in a transaction or not, so the block reads what a first statement of the transaction
     would have. Elsewhere (SQLite begins its own transactions), or once the transaction has
-    begun, it changes nothing.
+    begun, it changes nothing. A connection that cannot be put back in transaction mode is
+    invalidated, never reused.
     """
     driver: Any = conn.connection.driver_connection
     if (
@@ -250,7 +251,11 @@ def before_begin(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        driver.autocommit = False
+        try:
+            driver.autocommit = False
+        except Exception:  # the connection broke meanwhile: never hand it out again
+            conn.invalidate()
+            raise
 
 
 def _cursor(conn: Connection, *, native: bool = False) -> Any:
