@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tutela.core.storage import raw
+from tutela.core.storage import raw, wire
 from tutela.core.storage.engine import create_engine_for
 from tutela.core.storage.raw import RawInsert, before_begin, committing
 
@@ -76,15 +76,29 @@ def test_rows_sent_in_a_pipeline_are_stored(engine: sa.Engine) -> None:
 
 
 def test_statements_sent(engine: sa.Engine, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PostgreSQL: 70 rows in four statements (32 + 32 + 4 + 2); SQLite: one executemany."""
+    """PostgreSQL: 70 rows in four statements (32 + 32 + 4 + 2), in one write (one round trip);
+    SQLite: one executemany."""
     sent: list[str] = []
-    driver_cursor = raw._cursor
-    monkeypatch.setattr(
-        raw, "_cursor", lambda conn, **kw: _Recording(driver_cursor(conn, **kw), sent)
-    )
-    with engine.begin() as conn:
+    if backend == "postgresql":
+        queue, flush = wire._Wire.queue, wire._Wire.flush
+
+        def queue_noted(self: wire._Wire, sql: bytes, values: list[Any]) -> None:
+            sent.append("statement")
+            queue(self, sql, values)
+
+        def flush_noted(self: wire._Wire) -> list[Any]:
+            sent.append("write")
+            return flush(self)
+
+        monkeypatch.setattr(wire._Wire, "queue", queue_noted)
+        monkeypatch.setattr(wire._Wire, "flush", flush_noted)
+    else:
+        driver_cursor = raw._cursor
+        monkeypatch.setattr(raw, "_cursor", lambda conn: _Recording(driver_cursor(conn), sent))
+    with engine.begin() as conn, committing(conn):
         _INSERT.run_many(conn, _rows(70))
-    assert sent == (["execute"] * 4 if backend == "postgresql" else ["executemany"])
+    expected = ["statement"] * 4 + ["write"] if backend == "postgresql" else ["executemany"]
+    assert sent == expected
     assert len(_stored(engine)) == 70
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from tutela.core.storage import wire
 from tutela.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,11 @@ def create_engine_for(
             parsed = parsed.set(drivername="postgresql+psycopg")
         # No pre-ping (a round trip per operation); recycle instead, and a dead connection
         # fails one operation with a database error rather than every one.
-        return create_engine(
+        engine = create_engine(
             parsed, pool_recycle=1800, pool_size=5, max_overflow=5, pool_use_lifo=True
         )
+        wire.keep_order(engine)
+        return engine
     raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
 
 

@@ -1,4 +1,5 @@
-"""Hot-path statements: compiled by SQLAlchemy once per dialect, run on the DBAPI cursor.
+"""Hot-path statements: compiled by SQLAlchemy once per dialect, run on the DBAPI cursor
+(SQLite) or at the protocol level through libpq (PostgreSQL, see `wire`).
 
 Executing a Core statement costs tens of microseconds of Python per call on top of the database
 work; a read that is audited runs three such statements, which would make SQLAlchemy itself the
@@ -11,7 +12,7 @@ converted with SQLAlchemy's own SQLite bind processor so Core reads it back unch
 
 Round trips to PostgreSQL are the other cost: `RawInsert` sends many rows per statement, and a
 unit of work ends in one `committing` block (its statements, the COMMIT, and the BEGIN too when
-its reads ran `before_begin`), pipelined.
+its reads ran `before_begin`), sent in one write.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import RawCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Insert
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from tutela.core.storage import wire
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class _Plan:
     defaults: dict[str, Any]  # values fixed in the statement itself (e.g. LIMIT 1)
     timed: frozenset[str]  # DateTime parameters to convert (SQLite stores them as text)
     convert: Callable[[Any], Any] | None
+    native: wire.Native | None  # PostgreSQL: the statement as sent at the protocol level
 
 
 class RawStatement:
@@ -67,6 +70,7 @@ class RawStatement:
                     if isinstance(bind.type, DateTime) and dialect.name == "sqlite"
                 ),
                 convert=processor,
+                native=wire.Native.of(compiled.string) if dialect.name == "postgresql" else None,
             )
         return plan
 
@@ -100,6 +104,8 @@ class RawStatement:
     def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Run and fetch every row (as driver tuples)."""
         plan = self._plan(conn.dialect)
+        if plan.native is not None:
+            return wire.rows(conn, plan.native, {**plan.defaults, **(params or {})})
         cursor = _cursor(conn)
         try:
             cursor.execute(plan.sql, self._params(plan, params or {}))
@@ -108,8 +114,11 @@ class RawStatement:
             cursor.close()
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
-        """Run a statement that returns nothing."""
+        """Run a statement that returns nothing (in a `committing` block, sent with the rest)."""
         plan = self._plan(conn.dialect)
+        if plan.native is not None:
+            wire.run(conn, plan.native, [{**plan.defaults, **(params or {})}])
+            return
         cursor = _cursor(conn)
         try:
             cursor.execute(plan.sql, self._params(plan, params or {}))
@@ -121,6 +130,11 @@ class RawStatement:
         if not rows:
             return
         plan = self._plan(conn.dialect)
+        if plan.native is not None:  # one write, one round trip for all of them
+            wire.run(
+                conn, plan.native, [{**plan.defaults, **r} for r in rows] if plan.defaults else rows
+            )
+            return
         cursor = _cursor(conn)
         try:
             cursor.executemany(plan.sql, [self._params(plan, r) for r in rows])
@@ -128,8 +142,6 @@ class RawStatement:
             cursor.close()
 
 
-# A named parameter as the psycopg dialect renders it (any cast follows it).
-_NAMED = re.compile(r"%\((\w+)\)s")
 # Rows per statement in `RawInsert.run_many` on PostgreSQL, largest first.
 _CHUNKS = (32, 16, 8, 4, 2, 1)
 
@@ -137,94 +149,68 @@ _CHUNKS = (32, 16, 8, 4, 2, 1)
 class RawInsert(RawStatement):
     """An INSERT whose `run_many` sends many rows per statement on PostgreSQL.
 
-    psycopg's `executemany` binds and executes the statement once per row, and PostgreSQL runs
-    each as a statement of its own: a group's sixteen audit entries were sixteen statements,
-    its sixteen new subjects another sixteen, their blind-index rows forty-eight more, each
-    paying the driver's and the server's per-statement work. Here the rows go as multi-row
-    VALUES, in chunks of 32, 16, 8, 4, 2 and 1 rows, so the statement's text takes one of six
-    shapes (each prepared once per connection). The statement is written with PostgreSQL's own
-    `$n` placeholders and run on psycopg's `RawCursor`: psycopg caches the parsing of `%s`
-    queries only up to 50 parameters, and parsed these (up to 384) again on every call. SQLite
-    keeps `executemany`, which runs in C and pays no round trip.
+    Executed once per row, a group's sixteen audit entries were sixteen statements, its sixteen
+    new subjects another sixteen, their blind-index rows forty-eight more, each paying the
+    server's per-statement work. Here the rows go as multi-row VALUES, in chunks of 32, 16, 8,
+    4, 2 and 1 rows, so the statement's text takes one of six shapes (each prepared once per
+    connection). SQLite keeps `executemany`, which runs in C and pays no round trip.
     """
 
     def __init__(self, statement: Insert) -> None:
         super().__init__(statement)
-        self._shapes: dict[int, str] = {}  # rows per statement -> its SQL (PostgreSQL)
-        self._names: tuple[str, ...] = ()  # the parameters of one row, in order
+        self._shapes: dict[int, bytes] = {}  # rows per statement -> its SQL (PostgreSQL)
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         if len(rows) < 2 or conn.dialect.name != "postgresql":
             super().run_many(conn, rows)
             return
         plan = self._plan(conn.dialect)
-        cursor = _cursor(conn, native=True)
-        try:
-            start = 0
-            while start < len(rows):
-                size = next(c for c in _CHUNKS if c <= len(rows) - start)
-                chunk = rows[start : start + size]
-                if plan.defaults:
-                    chunk = [{**plan.defaults, **row} for row in chunk]
-                sql = self._shapes.get(size) or self._shape(plan, size)
-                names = self._names
-                cursor.execute(sql, [row[name] for row in chunk for name in names])
-                start += size
-        finally:
-            cursor.close()
+        assert plan.native is not None
+        names = plan.native.names
+        start = 0
+        while start < len(rows):
+            size = next(c for c in _CHUNKS if c <= len(rows) - start)
+            chunk = rows[start : start + size]
+            if plan.defaults:
+                chunk = [{**plan.defaults, **row} for row in chunk]
+            sql = self._shapes.get(size) or self._shape(plan.native, size)
+            wire.run_values(conn, sql, [row[name] for row in chunk for name in names])
+            start += size
 
-    def _shape(self, plan: _Plan, size: int) -> str:
-        head, values = plan.sql.split(" VALUES ", 1)
-        self._names = names = tuple(_NAMED.findall(values))
-        parts = _NAMED.split(values)[::2]  # the text around the parameters (casts included)
+    def _shape(self, native: wire.Native, size: int) -> bytes:
+        """The statement with `size` rows of VALUES, numbered on from the first row's."""
+        head, values = native.sql.split(b" VALUES ", 1)
+        width = len(native.names)
+        parts = re.split(rb"\$(\d+)", values)
         rows = []
         for row in range(size):
-            numbers = [f"${row * len(names) + i + 1}" for i in range(len(names))]
-            rows.append("".join(p + n for p, n in zip(parts, [*numbers, ""], strict=True)))
-        sql = self._shapes[size] = f"{head} VALUES {', '.join(rows)}"
+            text = [
+                part if i % 2 == 0 else b"$%d" % (int(part) + row * width)
+                for i, part in enumerate(parts)
+            ]
+            rows.append(b"".join(text))
+        sql = self._shapes[size] = head + b" VALUES " + b", ".join(rows)
         return sql
 
 
 @contextmanager
 def committing(conn: Connection) -> Iterator[None]:
     """The transaction's last block: its statements, then its COMMIT, sent together where the
-    driver can pipeline (psycopg on PostgreSQL). A fetch inside sends what is queued and waits
-    once for all of it; the block's end sends the rest with the COMMIT, in one round trip, and
-    raises the first error (the COMMIT is then skipped and the transaction rolled back). Call
-    `conn.commit()` after the block all the same: SQLAlchemy ends its bookkeeping, and where
-    nothing pipelines (SQLite) that is the commit.
+    driver can (PostgreSQL, `wire.block`). A fetch inside sends what is queued and waits once
+    for all of it; the block's end sends the rest with the COMMIT, in one round trip, and
+    raises the first error (the COMMIT is then skipped, and the transaction is rolled back
+    when the connection is closed). Call `conn.commit()` after the block all the same:
+    SQLAlchemy ends its bookkeeping, and where nothing is sent together (SQLite) that is the
+    commit.
 
     If the transaction has not begun yet (nothing ran, or only reads `before_begin`), its
-    BEGIN is queued as the block's first statement: psycopg's own BEGIN would cost a round
-    trip of its own, even in a pipeline. psycopg is in autocommit mode meanwhile (so it sends
-    no BEGIN itself) and back in transaction mode when the block ends; a connection that
-    cannot be put back so is invalidated, never reused.
+    BEGIN is the block's first statement, in the same write.
     """
     if conn.dialect.name != "postgresql":
         yield
         return
-    driver: Any = conn.connection.driver_connection
-    begun = driver.info.transaction_status != TransactionStatus.IDLE
-    if begun or driver.autocommit:
-        with driver.pipeline():
-            yield
-            if begun:
-                driver.execute("COMMIT", prepare=False)
-        return
-    driver.autocommit = True
-    try:
-        with driver.pipeline():
-            driver.execute("BEGIN", prepare=False)
-            yield
-            driver.execute("COMMIT", prepare=False)
-    finally:
-        try:
-            if driver.info.transaction_status != TransactionStatus.IDLE:
-                driver.rollback()  # the block failed: end the transaction it began
-            driver.autocommit = False
-        except Exception:
-            conn.invalidate()
-            raise
+    with wire.block(conn, commit=True):
+        yield
 
 
 @contextmanager
@@ -258,11 +244,10 @@ def before_begin(conn: Connection) -> Iterator[None]:
             raise
 
 
-def _cursor(conn: Connection, *, native: bool = False) -> Any:
-    """The driver's own cursor, in SQLAlchemy's open transaction. `native`: psycopg's
-    `RawCursor`, for statements written with PostgreSQL's `$n` placeholders."""
+def _cursor(conn: Connection) -> Any:
+    """The driver's own cursor (SQLite), in SQLAlchemy's open transaction."""
     driver: Any = conn.connection.driver_connection
-    return RawCursor(driver) if native else driver.cursor()
+    return driver.cursor()
 
 
 def as_datetime(value: Any) -> datetime | None:
