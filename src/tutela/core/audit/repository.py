@@ -29,7 +29,7 @@ def lock_chain(conn: Connection) -> None:
     transaction-scoped advisory lock, released by commit or rollback.
     """
     if conn.dialect.name == "postgresql":
-        _LOCK.run(conn, {"k": _PG_CHAIN_LOCK})  # not fetched: in a pipeline, it rides along
+        _LOCK.run(conn, {"k": _PG_CHAIN_LOCK})  # not fetched: in a block, it rides along
 
 
 def last_link(conn: Connection) -> tuple[int, bytes]:
