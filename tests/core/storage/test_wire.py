@@ -202,3 +202,15 @@ def test_a_connection_lost_mid_block_is_never_reused(
             _INSERT.run(conn, _row(1))
         assert conn.invalidated
     assert _count(engine) == 0  # and the pool hands out a working connection
+
+
+def test_a_value_that_cannot_be_sent_leaves_the_connection_usable(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        conn.begin()
+        with pytest.raises(psycopg.ProgrammingError):
+            _INSERT.run(conn, {**_row(1), "label": object()})
+        assert not conn.invalidated
+        _INSERT.run(conn, _row(2))
+        conn.commit()
+    with engine.connect() as conn:
+        assert [r[0] for r in _ALL.rows(conn)] == [2]

@@ -100,22 +100,39 @@ class _Wire:
         commit = commit and (begin or status != TransactionStatus.IDLE)
         if not (queued or commit):
             return []
+        dumped = self._dump(queued)
         with self.driver.lock:
             pgconn.enter_pipeline_mode()
             try:
-                sent = self._send(queued, begin=begin, commit=commit)
+                sent = self._send(dumped, begin=begin, commit=commit)
                 return self._read(sent)
             finally:
                 if pgconn.pipeline_status != PipelineStatus.OFF:
                     with suppress(Exception):  # results left unread: `_sending` invalidates
                         pgconn.exit_pipeline_mode()
 
+    def _dump(self, queued: list[_Queued]) -> list[tuple[bytes, Any, Any]]:
+        """Each statement's SQL, values and their formats, as sent: bytes in binary, the rest
+        as text, so a statement prepared without parameter types takes them whatever the
+        value (a binary integer's width would have to match the type PostgreSQL chose). Done
+        before anything is sent, so a value that cannot be adapted leaves the connection as
+        it was."""
+        adapt = self._adapt
+        dumped: list[tuple[bytes, Any, Any]] = []
+        for sql, values in queued:
+            if not values:
+                dumped.append((sql, None, None))
+                continue
+            formats = [PyFormat.BINARY if type(v) is bytes else PyFormat.TEXT for v in values]
+            dumped.append((sql, adapt.dump_sequence(values, formats), adapt.formats))
+        return dumped
+
     def _send(
-        self, queued: list[tuple[bytes, list[Any]]], *, begin: bool, commit: bool
+        self, dumped: list[tuple[bytes, Any, Any]], *, begin: bool, commit: bool
     ) -> list[Any]:
         """Queue the statements in libpq, end them with a Sync and write them out; what each
         result will be read for, in order."""
-        pgconn, adapt = self._pgconn, self._adapt
+        pgconn = self._pgconn
         sent: list[Any] = []
         if begin:
             pgconn.send_query_params(_BEGIN, None)
@@ -123,7 +140,7 @@ class _Wire:
         # A driver told not to prepare (e.g. behind a transaction pooler) keeps nothing: each
         # statement is parsed afresh, as the unnamed statement, in the same write.
         keep = self.driver.prepare_threshold is not None
-        for sql, values in queued:
+        for sql, values, formats in dumped:
             name = self._prepared.get(sql) if keep else b""
             if name is None:
                 self._count += 1
@@ -133,11 +150,7 @@ class _Wire:
             elif not keep:
                 pgconn.send_prepare(name, sql)
                 sent.append(None)
-            formats = [PyFormat.BINARY if type(v) is bytes else PyFormat.TEXT for v in values]
-            dumped = adapt.dump_sequence(values, formats) if values else None
-            pgconn.send_query_prepared(
-                name, dumped, param_formats=adapt.formats if values else None, result_format=1
-            )
+            pgconn.send_query_prepared(name, values, param_formats=formats, result_format=1)
             sent.append(sql)
         if commit:
             pgconn.send_query_params(_COMMIT, None)
