@@ -174,20 +174,20 @@ def test_statements_the_server_forgot_are_prepared_afresh(engine: sa.Engine) -> 
     assert len(pids) == 1
 
 
-def test_a_driver_told_not_to_prepare_prepares_nothing(engine: sa.Engine) -> None:
+def test_statements_stay_prepared_through_rollbacks_and_core_statements(
+    engine: sa.Engine,
+) -> None:
+    """psycopg would DEALLOCATE ALL after a rollback once it had prepared statements of its own
+    (after five runs of one): the engine tells it to prepare none."""
     with engine.connect() as conn:
-        driver: Any = conn.connection.driver_connection
-        driver.prepare_threshold = None
-        try:
-            conn.begin()
-            with committing(conn):
-                _INSERT.run(conn, _row(1))
-                assert _COUNT.rows(conn) == [(1,)]
-            conn.commit()
-            assert conn.execute(_PREPARED).scalar_one() == 0
-        finally:
-            driver.prepare_threshold = 5
-    assert _count(engine) == 1
+        for _ in range(8):
+            conn.execute(sa.select(sa.func.count()).select_from(_table)).scalar_one()
+        assert _COUNT.rows(conn) == [(0,)]
+        conn.rollback()
+        conn.execute(sa.text("DROP TABLE IF EXISTS wire_nothing"))
+        conn.rollback()
+        assert _COUNT.rows(conn) == [(0,)]
+        assert conn.execute(_PREPARED).scalar_one() == 1
 
 
 def test_a_connection_lost_mid_block_is_never_reused(

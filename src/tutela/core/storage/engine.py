@@ -53,8 +53,15 @@ def create_engine_for(
             parsed = parsed.set(drivername="postgresql+psycopg")
         # No pre-ping (a round trip per operation); recycle instead, and a dead connection
         # fails one operation with a database error rather than every one.
+        # psycopg prepares nothing of its own: after each ROLLBACK it would DEALLOCATE ALL,
+        # the hot statements `wire` keeps prepared too (their plans are the ones worth keeping).
         engine = create_engine(
-            parsed, pool_recycle=1800, pool_size=5, max_overflow=5, pool_use_lifo=True
+            parsed,
+            pool_recycle=1800,
+            pool_size=5,
+            max_overflow=5,
+            pool_use_lifo=True,
+            connect_args={"prepare_threshold": None},
         )
         wire.keep_order(engine)
         return engine

@@ -37,8 +37,10 @@ _INFO_KEY = "tutela.wire"
 _BEGIN = b"BEGIN"
 _COMMIT = b"COMMIT"
 _OK = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
-# The server no longer has a statement prepared as this connection remembers it (DISCARD ALL, a
-# pooler in between, a table changed under a prepared SELECT): prepare afresh from now on.
+# The server no longer has a statement prepared as this connection remembers it (a DEALLOCATE
+# ALL or DISCARD ALL sent by other code, a table changed under a prepared SELECT): the statement
+# fails, and the connection prepares afresh from then on. (psycopg, which sends DEALLOCATE ALL
+# after a rollback if it prepared statements of its own, is told not to: see `engine`.)
 _STALE = frozenset({"26000", "0A000"})
 _Queued = tuple[bytes, list[Any]]  # a statement's SQL and its values
 
@@ -137,19 +139,13 @@ class _Wire:
         if begin:
             pgconn.send_query_params(_BEGIN, None)
             sent.append(None)
-        # A driver told not to prepare (e.g. behind a transaction pooler) keeps nothing: each
-        # statement is parsed afresh, as the unnamed statement, in the same write.
-        keep = self.driver.prepare_threshold is not None
         for sql, values, formats in dumped:
-            name = self._prepared.get(sql) if keep else b""
+            name = self._prepared.get(sql)
             if name is None:
                 self._count += 1
                 name = self._prepared[sql] = b"tutela_%d" % self._count
                 pgconn.send_prepare(name, sql)
                 sent.append((sql, name))  # forgotten again if PostgreSQL refuses it
-            elif not keep:
-                pgconn.send_prepare(name, sql)
-                sent.append(None)
             pgconn.send_query_prepared(name, values, param_formats=formats, result_format=1)
             sent.append(sql)
         if commit:
