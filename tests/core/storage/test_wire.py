@@ -214,3 +214,20 @@ def test_a_value_that_cannot_be_sent_leaves_the_connection_usable(engine: sa.Eng
         conn.commit()
     with engine.connect() as conn:
         assert [r[0] for r in _ALL.rows(conn)] == [2]
+
+
+def test_a_transaction_begun_here_has_the_isolation_and_access_mode_asked_for(
+    engine: sa.Engine,
+) -> None:
+    """A backup reads one REPEATABLE READ, READ ONLY snapshot; its first statement may be one
+    sent from here, so the BEGIN sent with it must say so."""
+    with engine.connect() as plain:
+        conn = plain.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            assert _COUNT.rows(conn) == [(0,)]
+            with engine.begin() as other:
+                _INSERT.run(other, _row(1))
+            assert _COUNT.rows(conn) == [(0,)]  # the snapshot taken by its first statement
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                _INSERT.run(conn, _row(2))
+    assert _count(engine) == 1

@@ -12,7 +12,8 @@ The connection stays psycopg's and SQLAlchemy's. Nothing is sent while psycopg h
 running (its lock is held), pipeline mode is left before control returns, and psycopg reads the
 transaction status from libpq, so it sees a BEGIN or COMMIT sent from here. A statement runs
 in the connection's transaction: BEGIN goes first in the same write when the driver is in
-transaction mode and no transaction is open, as psycopg would send it.
+transaction mode and no transaction is open, as psycopg would send it (with the isolation level
+and access mode the driver is set to).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from sqlalchemy.engine import Engine
 # A named parameter as SQLAlchemy's psycopg dialect renders it (a cast may follow it).
 _NAMED = re.compile(r"%\((\w+)\)s|%%")
 _INFO_KEY = "tutela.wire"
-_BEGIN = b"BEGIN"
 _COMMIT = b"COMMIT"
 _OK = (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK)
 # The server no longer has a statement prepared as this connection remembers it (a DEALLOCATE
@@ -137,7 +137,7 @@ class _Wire:
         pgconn = self._pgconn
         sent: list[Any] = []
         if begin:
-            pgconn.send_query_params(_BEGIN, None)
+            pgconn.send_query_params(_begin_command(self.driver), None)
             sent.append(None)
         for sql, values, formats in dumped:
             name = self._prepared.get(sql)
@@ -195,6 +195,19 @@ class _Wire:
         self._poll.poll()
         if events & select.POLLIN:
             self._pgconn.consume_input()
+
+
+def _begin_command(driver: Driver[Any]) -> bytes:
+    """BEGIN with the transaction characteristics the driver is set to, as psycopg would send
+    it (SQLAlchemy sets them there: a backup's snapshot is REPEATABLE READ, READ ONLY)."""
+    parts = ["BEGIN"]
+    if driver.isolation_level is not None:
+        parts.append("ISOLATION LEVEL " + driver.isolation_level.name.replace("_", " "))
+    if driver.read_only is not None:
+        parts.append("READ ONLY" if driver.read_only else "READ WRITE")
+    if driver.deferrable is not None:
+        parts.append("DEFERRABLE" if driver.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts).encode()
 
 
 def _wire(conn: Connection) -> _Wire:
