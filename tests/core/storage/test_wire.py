@@ -65,6 +65,11 @@ def _count(engine: sa.Engine) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(_table)).scalar_one())
 
 
+def _stored_ns(engine: sa.Engine) -> list[int]:
+    with engine.connect() as conn:
+        return [row[0] for row in _ALL.rows(conn)]
+
+
 def test_values_come_back_as_they_went(engine: sa.Engine) -> None:
     rows = [
         _row(1, "plain", b"\x00\x01\xff"),
@@ -142,8 +147,7 @@ def test_an_error_aborts_the_rest_of_its_block_and_the_connection_recovers(
         with committing(conn):
             _INSERT.run(conn, _row(3))
         conn.commit()
-    with engine.connect() as conn:
-        assert [r[0] for r in _ALL.rows(conn)] == [3]
+    assert _stored_ns(engine) == [3]
 
 
 def test_a_statement_postgres_refused_is_prepared_again_once_it_can_be(
@@ -212,8 +216,7 @@ def test_a_value_that_cannot_be_sent_leaves_the_connection_usable(engine: sa.Eng
         assert not conn.invalidated
         _INSERT.run(conn, _row(2))
         conn.commit()
-    with engine.connect() as conn:
-        assert [r[0] for r in _ALL.rows(conn)] == [2]
+    assert _stored_ns(engine) == [2]
 
 
 def test_a_transaction_begun_here_has_the_isolation_and_access_mode_asked_for(
