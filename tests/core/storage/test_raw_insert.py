@@ -86,9 +86,9 @@ def test_statements_sent(engine: sa.Engine, backend: str, monkeypatch: pytest.Mo
             sent.append("statement")
             queue(self, sql, values)
 
-        def flush_noted(self: wire._Wire) -> list[Any]:
+        def flush_noted(self: wire._Wire, *, commit: bool = False) -> list[Any]:
             sent.append("write")
-            return flush(self)
+            return flush(self, commit=commit)
 
         monkeypatch.setattr(wire._Wire, "queue", queue_noted)
         monkeypatch.setattr(wire._Wire, "flush", flush_noted)

@@ -91,9 +91,9 @@ def test_a_block_is_one_write_and_statements_are_prepared_once(
     writes: list[int] = []
     flush = wire._Wire.flush
 
-    def flush_counted(self: wire._Wire) -> list[Any]:
+    def flush_counted(self: wire._Wire, *, commit: bool = False) -> list[Any]:
         writes.append(1)
-        return flush(self)
+        return flush(self, commit=commit)
 
     monkeypatch.setattr(wire._Wire, "flush", flush_counted)
     with engine.connect() as conn:

@@ -167,6 +167,7 @@ class RawInsert(RawStatement):
         plan = self._plan(conn.dialect)
         assert plan.native is not None
         names = plan.native.names
+        statements = []
         start = 0
         while start < len(rows):
             size = next(c for c in _CHUNKS if c <= len(rows) - start)
@@ -174,8 +175,9 @@ class RawInsert(RawStatement):
             if plan.defaults:
                 chunk = [{**plan.defaults, **row} for row in chunk]
             sql = self._shapes.get(size) or self._shape(plan.native, size)
-            wire.run_values(conn, sql, [row[name] for row in chunk for name in names])
+            statements.append((sql, [row[name] for row in chunk for name in names]))
             start += size
+        wire.run_values(conn, statements)  # every chunk in one write
 
     def _shape(self, native: wire.Native, size: int) -> bytes:
         """The statement with `size` rows of VALUES, numbered on from the first row's."""

@@ -86,16 +86,21 @@ class _Wire:
         self._poll = select.poll()
         self._poll.register(self._pgconn.socket, select.POLLIN)
         self.blocks = 0  # `block`s open: statements wait for a fetch or the block's end
-        self.commit_at_end = False
 
     def queue(self, sql: bytes, values: list[Any]) -> None:
         self._queued.append((sql, values))
 
-    def flush(self) -> list[Any]:
-        """Send what is queued (BEGIN first if due, COMMIT last if asked) and read every
+    @property
+    def has_queued(self) -> bool:
+        return bool(self._queued)
+
+    def drop_queued(self) -> None:
+        self._queued.clear()
+
+    def flush(self, *, commit: bool = False) -> list[Any]:
+        """Send what is queued (BEGIN first if due, COMMIT last if `commit`) and read every
         result; the rows of the last statement. Raises the first statement's error."""
         queued, self._queued = self._queued, []
-        commit, self.commit_at_end = self.commit_at_end, False
         pgconn = self._pgconn
         status = pgconn.transaction_status
         begin = bool(queued) and status == TransactionStatus.IDLE and not self.driver.autocommit
@@ -221,10 +226,10 @@ def _wire(conn: Connection) -> _Wire:
     return wire
 
 
-def _sending(conn: Connection, wire: _Wire) -> list[Any]:
+def _sending(conn: Connection, wire: _Wire, *, commit: bool = False) -> list[Any]:
     """`wire.flush()`; a connection left unusable (mid-pipeline) is invalidated."""
     try:
-        return wire.flush()
+        return wire.flush(commit=commit)
     except BaseException:  # an interrupt too: a half-read pipeline is no use to anyone
         if wire.driver.pgconn.pipeline_status != PipelineStatus.OFF or wire.driver.broken:
             conn.invalidate()
@@ -240,17 +245,15 @@ def rows(conn: Connection, statement: Native, params: Mapping[str, Any]) -> list
 
 def run(conn: Connection, statement: Native, many: Sequence[Mapping[str, Any]]) -> None:
     """Run `statement` once per parameter set; inside a `block`, only queued."""
-    wire = _wire(conn)
-    for params in many:
-        wire.queue(statement.sql, statement.values(params))
-    if not wire.blocks:
-        _sending(conn, wire)
+    run_values(conn, [(statement.sql, statement.values(params)) for params in many])
 
 
-def run_values(conn: Connection, sql: bytes, values: list[Any]) -> None:
-    """Run `sql` (in `$n` form) with `values`; inside a `block`, only queued."""
+def run_values(conn: Connection, statements: Sequence[_Queued]) -> None:
+    """Run each `(sql, values)` (`sql` in `$n` form), in one write; inside a `block`, only
+    queued."""
     wire = _wire(conn)
-    wire.queue(sql, values)
+    for sql, values in statements:
+        wire.queue(sql, values)
     if not wire.blocks:
         _sending(conn, wire)
 
@@ -267,12 +270,11 @@ def block(conn: Connection, *, commit: bool = False) -> Iterator[None]:
     except BaseException:
         wire.blocks -= 1
         if not wire.blocks:
-            wire._queued.clear()
+            wire.drop_queued()
         raise
     wire.blocks -= 1
     if not wire.blocks:
-        wire.commit_at_end = commit
-        _sending(conn, wire)
+        _sending(conn, wire, commit=commit)
 
 
 def keep_order(engine: Engine) -> None:
@@ -282,5 +284,5 @@ def keep_order(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _flush_first(conn: Connection, *_: object) -> None:
         wire = conn.connection.info.get(_INFO_KEY)
-        if wire is not None and wire._queued:
+        if wire is not None and wire.has_queued:
             _sending(conn, wire)
