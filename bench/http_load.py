@@ -19,9 +19,9 @@ as much as ±20% within minutes, which one baseline measured at the start would 
 ratio. The requests/s, latencies and CPU shown are over all rounds.
 
 The client is a lean HTTP/1.1 client on asyncio (keep-alive, Content-Length framing, requests
-encoded up front). `--client httpx` uses `httpx.AsyncClient` instead (one per connection), but
-httpx costs about a millisecond of CPU per request on a small machine: it saturates its core at
-~1,000 requests/s, so the bare baseline then measures the client, not the server, and every
+encoded up front). `--client httpx2` uses `httpx2.AsyncClient` instead (one per connection),
+but it costs about 3 ms of CPU per request on a small machine: it saturates its core at a few
+hundred requests/s, so the bare baseline then measures the client, not the server, and every
 ratio is flattered. The table shows the CPU used by the servers, the client and everything else
 (PostgreSQL, other processes) during each measure; a busy machine shows up there.
 
@@ -69,7 +69,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, cast
 
-import httpx
+import httpx2
 from rich.console import Console
 from rich.table import Table
 
@@ -98,7 +98,7 @@ PURPOSE = "order_fulfilment"
 RATE_LIMIT = "100000000/minute"
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-CLIENTS = {"raw": "a lean asyncio client", "httpx": "httpx.AsyncClient per connection"}
+CLIENTS = {"raw": "a lean asyncio client", "httpx2": "httpx2.AsyncClient per connection"}
 TARGETS = {"get": 0.35, "post": 0.20}
 """Minimum requests/s as a fraction of the bare endpoint's, measured in the same run."""
 
@@ -129,7 +129,7 @@ class Load:
     bodies: Sequence[bytes]  # cycled; empty for GET
     headers: Mapping[str, str]
     expect: int  # the status every response must have
-    client: str  # "raw" or "httpx"
+    client: str  # "raw" or "httpx2"
     concurrency: int
     seconds: float
     warmup: float
@@ -155,9 +155,8 @@ class _Connection(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection carrying one request at a time.
 
     Only what the two servers send is understood: responses framed by Content-Length. That
-    costs a few dozen microseconds of CPU per request, against over half a millisecond for
-    httpx, and the CPU the client does not burn is left to the servers it shares the machine
-    with.
+    costs a few dozen microseconds of CPU per request, against milliseconds for httpx2, and
+    the CPU the client does not burn is left to the servers it shares the machine with.
     """
 
     def __init__(self) -> None:
@@ -237,7 +236,7 @@ async def _drive(load: Load) -> LoadResult:
     errors: Counter[str] = Counter()
     sent = 0
     turn = itertools.count()
-    send = _raw_sender(load) if load.client == "raw" else _httpx_sender(load)
+    send = _raw_sender(load) if load.client == "raw" else _httpx2_sender(load)
     started, cpu_started = clock(), time.process_time()
     window_start = started + load.warmup
     window_end = window_start + load.seconds
@@ -251,7 +250,7 @@ async def _drive(load: Load) -> LoadResult:
                 sent += 1
                 try:
                     status = await request(n)
-                except (OSError, TimeoutError, ResponseError, httpx.HTTPError) as exc:
+                except (OSError, TimeoutError, ResponseError, httpx2.HTTPError) as exc:
                     errors[type(exc).__name__] += 1
                     await asyncio.sleep(0.01)  # do not spin on a refused connection
                     continue
@@ -276,7 +275,7 @@ TIMEOUT_S = 30.0
 
 def _raw_sender(load: Load) -> Callable[[], AbstractAsyncContextManager[Request]]:
     """Per user: one `_Connection`, reopened after an error; requests encoded up front."""
-    url = httpx.URL(load.base_url)
+    url = httpx2.URL(load.base_url)
     host, port = url.host, url.port or 80
     common = f"Host: {host}:{port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in load.headers.items())
     if load.bodies:
@@ -315,23 +314,23 @@ def _raw_sender(load: Load) -> Callable[[], AbstractAsyncContextManager[Request]
     return user
 
 
-def _httpx_sender(load: Load) -> Callable[[], AbstractAsyncContextManager[Request]]:
-    """Per user: an `httpx.AsyncClient` of its own (one shared pool of 32 connections spends
+def _httpx2_sender(load: Load) -> Callable[[], AbstractAsyncContextManager[Request]]:
+    """Per user: an `httpx2.AsyncClient` of its own (one shared pool of 32 connections spends
     its time in the pool's bookkeeping and collapses to a few hundred requests/s)."""
     headers = dict(load.headers)
     if load.bodies:
         headers["content-type"] = "application/json"
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    limits = httpx2.Limits(max_connections=1, max_keepalive_connections=1)
 
     @asynccontextmanager
     async def user() -> AsyncIterator[Request]:
-        async with httpx.AsyncClient(
+        async with httpx2.AsyncClient(
             base_url=load.base_url,
             headers=headers,
             http1=True,
             http2=False,
             limits=limits,
-            timeout=httpx.Timeout(TIMEOUT_S),
+            timeout=httpx2.Timeout(TIMEOUT_S),
         ) as client:
 
             async def request(n: int) -> int:
@@ -463,8 +462,8 @@ def _wait_ready(proc: subprocess.Popen[bytes], served: Served, ready_path: str) 
         if proc.poll() is not None:
             raise ServerFailedError(f"{served.name} exited ({proc.returncode}):\n{stderr}")
         if not answered:
-            with suppress(httpx.HTTPError):
-                answered = httpx.get(served.base_url + ready_path, timeout=2).status_code == 200
+            with suppress(httpx2.HTTPError):
+                answered = httpx2.get(served.base_url + ready_path, timeout=2).status_code == 200
         if answered and stderr.count("Application startup complete") >= WORKERS:
             return
         time.sleep(0.1)
@@ -713,9 +712,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = bench_parser(description, "2 rounds of 1.5 s per measure; under a minute")
     parser.add_argument(
         "--client",
-        choices=("raw", "httpx"),
+        choices=("raw", "httpx2"),
         default="raw",
-        help="load generator: a lean HTTP/1.1 client (default) or httpx.AsyncClient",
+        help="load generator: a lean HTTP/1.1 client (default) or httpx2.AsyncClient",
     )
     return parser.parse_args(argv)
 

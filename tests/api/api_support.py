@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 
 from tutela import Tutela
 
@@ -35,7 +35,7 @@ def issue(tutela: Tutela, role: str, **kwargs: Any) -> Key:
     return Key(info.id, text, role)
 
 
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+def assert_problem(response: httpx2.Response, status: int) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status; returns its body."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"] == PROBLEM

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from api_support import ROLES, Key, assert_problem, bearer, entries_after, issue, last_seq
 from fastapi import FastAPI
@@ -181,7 +181,7 @@ class Caller:
 
     def send(
         self, method: str, path: str, headers: dict[str, str]
-    ) -> tuple[httpx.Response, list[Any], dict[str, Any]]:
+    ) -> tuple[httpx2.Response, list[Any], dict[str, Any]]:
         """The response, the audit entries the call left, and the subject's record."""
         url, kwargs, record = self.prepare(method, path)
         before = last_seq(self.tutela)
@@ -365,7 +365,7 @@ def test_find_follows_the_roles_of_the_purpose_asked_for(
     record = canary.customer()
     sid = tutela.add(record)
 
-    def find(role: str, purpose: str) -> httpx.Response:
+    def find(role: str, purpose: str) -> httpx2.Response:
         body = {"field": "email", "value": record["email"], "purpose": purpose}
         return client.post("/v1/subjects:find", json=body, headers=keys[role].headers)
 

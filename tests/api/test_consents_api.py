@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import sqlalchemy as sa
 from api_support import Key, assert_problem, entries_after, last_seq
@@ -45,11 +45,11 @@ def _unb64url(text: str) -> bytes:
 
 def _choose(
     client: TestClient, key: Key, choices: dict[str, bool], sid: str | None = None, **extra: Any
-) -> httpx.Response:
+) -> httpx2.Response:
     headers = {**key.headers, **extra.pop("headers", {})}
     body = {"choices": choices, **WEB_FORM, **extra}
     url = f"/v1/subjects/{sid}/consents" if sid else "/v1/consents"
-    answer: httpx.Response = client.post(url, json=body, headers=headers)
+    answer: httpx2.Response = client.post(url, json=body, headers=headers)
     return answer
 
 
@@ -569,8 +569,8 @@ def test_a_withdrawal_through_one_worker_denies_the_next_read_on_every_worker(
     marketing = {"Authorization": f"Bearer {keys['marketing']}"}
     base = server.base_url
 
-    def fresh(method: str, path: str, **kwargs: Any) -> httpx.Response:
-        with httpx.Client(base_url=base, timeout=20) as one_off:
+    def fresh(method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        with httpx2.Client(base_url=base, timeout=20) as one_off:
             return one_off.request(method, path, **kwargs)
 
     created = fresh("POST", "/v1/subjects", json=canary.customer(), headers=support)
@@ -586,7 +586,7 @@ def test_a_withdrawal_through_one_worker_denies_the_next_read_on_every_worker(
         )
         assert answer.status_code == 200, answer.text
 
-    def reads(count: int) -> list[httpx.Response]:
+    def reads(count: int) -> list[httpx2.Response]:
         read = {"params": {"purpose": "newsletter"}, "headers": marketing}
         return [fresh("GET", f"/v1/subjects/{sid}", **read) for _ in range(count)]
 

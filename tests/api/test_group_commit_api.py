@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from api_support import Key, assert_problem, entries_after, last_seq
 from fastapi import FastAPI
@@ -18,13 +18,13 @@ from tutela.core.storage.engine import WriteLock, write_lock_for
 from tutela.testing import PiiCanary
 
 
-def _client(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
+def _client(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx2.AsyncClient:
     """An in-process client on the test's own event loop (the loop the groups form on)."""
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-    return httpx.AsyncClient(transport=transport, base_url="http://tutela.test")
+    transport = httpx2.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    return httpx2.AsyncClient(transport=transport, base_url="http://tutela.test")
 
 
-async def _together(app: FastAPI, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:  # type: ignore[type-arg]
+async def _together(app: FastAPI, requests: list[tuple[str, str, dict]]) -> list[httpx2.Response]:  # type: ignore[type-arg]
     async with _client(app) as client:
         return await asyncio.gather(
             *(client.request(method, url, **kwargs) for method, url, kwargs in requests)
@@ -97,7 +97,7 @@ def test_the_loop_keeps_answering_while_another_process_holds_the_write_lock(
 ) -> None:
     admin = keys["admin"].headers
 
-    async def scenario() -> tuple[list[httpx.Response], list[bool]]:
+    async def scenario() -> tuple[list[httpx2.Response], list[bool]]:
         async with _client(app) as client:
             assert (await client.get(read_url, headers=admin)).status_code == 200  # key known
             other_process.acquire()

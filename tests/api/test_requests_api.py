@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from api_support import Key, assert_problem, entries_after, last_seq
 from fastapi.testclient import TestClient
@@ -24,13 +24,13 @@ from tutela.testing import OutboxMailer, PiiCanary
 CREATE = "/v1/public/requests"
 
 
-def _create(client: TestClient, kind: str, email: str, **extra: Any) -> httpx.Response:
-    response: httpx.Response = client.post(CREATE, json={"type": kind, "email": email, **extra})
+def _create(client: TestClient, kind: str, email: str, **extra: Any) -> httpx2.Response:
+    response: httpx2.Response = client.post(CREATE, json={"type": kind, "email": email, **extra})
     return response
 
 
-def _verify(client: TestClient, request_id: str, code: str) -> httpx.Response:
-    response: httpx.Response = client.post(
+def _verify(client: TestClient, request_id: str, code: str) -> httpx2.Response:
+    response: httpx2.Response = client.post(
         f"/v1/public/requests/{request_id}:verify", json={"code": code}
     )
     return response
@@ -43,7 +43,7 @@ def _verified(client: TestClient, outbox: OutboxMailer, kind: str, email: str) -
     return request_id
 
 
-def _clean(response: httpx.Response, canary: PiiCanary, *secrets: str) -> None:
+def _clean(response: httpx2.Response, canary: PiiCanary, *secrets: str) -> None:
     assert not canary.leaks([response.text]), response.text
     for secret in secrets:
         assert secret not in response.text

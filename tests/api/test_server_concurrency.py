@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from tutela import Settings, Tutela
@@ -115,8 +115,8 @@ class Server:
                     f"server exited ({self.proc.returncode}) before it was ready:\n{self.stderr()}"
                 )
             if not ready:
-                with contextlib.suppress(httpx.TransportError):
-                    ready = httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200
+                with contextlib.suppress(httpx2.TransportError):
+                    ready = httpx2.get(f"{self.base_url}/readyz", timeout=2).status_code == 200
             if ready and self.stderr().count("Application startup complete.") >= WORKERS:
                 return
             time.sleep(0.1)
@@ -168,18 +168,18 @@ def run_client(
     headers = {"Authorization": f"Bearer {key}"}
     start.wait()
     deadline = time.monotonic() + LOAD_SECONDS
-    client = httpx.Client(base_url=base_url, headers=headers, timeout=20)
+    client = httpx2.Client(base_url=base_url, headers=headers, timeout=20)
     try:
         for k in range(MAX_WRITES_PER_CLIENT):
             if time.monotonic() >= deadline:
                 break
             if k and k % RECONNECT_EVERY == 0:
                 client.close()
-                client = httpx.Client(base_url=base_url, headers=headers, timeout=20)
+                client = httpx2.Client(base_url=base_url, headers=headers, timeout=20)
             customer = canary.customer(number * MAX_WRITES_PER_CLIENT + k)
             try:
                 response = client.post("/v1/subjects", json=customer)
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 log.errors.append(f"POST: {type(exc).__name__}")
                 continue
             log.writes[response.status_code] += 1
@@ -191,7 +191,7 @@ def run_client(
                 continue
             try:
                 read = client.get(f"/v1/subjects/{subject_id}", params={"purpose": PURPOSE})
-            except httpx.TransportError as exc:
+            except httpx2.TransportError as exc:
                 log.errors.append(f"GET: {type(exc).__name__}")
                 continue
             log.reads[read.status_code] += 1
@@ -379,6 +379,6 @@ def test_a_worker_that_dies_is_replaced(server: tuple[Server, dict[str, str]]) -
     while time.monotonic() < deadline and served.stderr().count("startup complete") <= WORKERS:
         time.sleep(0.1)
     for _ in range(8):  # fresh connections reach both the old worker and the new one
-        assert httpx.get(f"{served.base_url}/healthz", timeout=5).status_code == 200
+        assert httpx2.get(f"{served.base_url}/healthz", timeout=5).status_code == 200
     assert f"Worker [{first}] exited" in served.stderr()
     assert served.stop() == 0, served.stderr()

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-import httpx
+import httpx2
 import pytest
 from browser_support import Site
 from playwright.sync_api import Locator, Page, expect
@@ -346,7 +346,7 @@ def test_keyboard_and_a_320px_screen(site: Site, new_page: Any) -> None:
 
 def test_the_served_file_is_small_cacheable_and_embeddable(site: Site) -> None:
     url = f"{site.api}/consent.js"
-    response = httpx.get(url)
+    response = httpx2.get(url)
     assert response.status_code == 200
     shipped = resources.files("tutela.web").joinpath("static/consent.js").read_bytes()
     assert response.content == shipped
@@ -359,11 +359,11 @@ def test_the_served_file_is_small_cacheable_and_embeddable(site: Site) -> None:
     assert etag.startswith('"') and etag.endswith('"')
 
     for given in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        again = httpx.get(url, headers={"If-None-Match": given})
+        again = httpx2.get(url, headers={"If-None-Match": given})
         assert again.status_code == 304, given
         assert again.content == b""
         assert again.headers["etag"] == etag
-    assert httpx.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert httpx2.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
 
     text = shipped.decode()
     assert "innerHTML" not in text and "insertAdjacentHTML" not in text

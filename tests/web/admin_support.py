@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 
 from tutela import Tutela
@@ -41,7 +41,7 @@ def issue(tutela: Tutela, role: str, **kwargs: Any) -> Key:
     return Key(info.id, text, role)
 
 
-def sign_in(client: TestClient, key: Key | str) -> httpx.Response:
+def sign_in(client: TestClient, key: Key | str) -> httpx2.Response:
     """Post the sign-in form (redirects not followed)."""
     text = key.text if isinstance(key, Key) else key
     return client.post("/admin/sign-in", data={"api_key": text}, follow_redirects=False)
@@ -61,7 +61,7 @@ def csrf_of(html: str) -> str:
     return tokens.pop()
 
 
-def set_cookie_header(response: httpx.Response) -> str:
+def set_cookie_header(response: httpx2.Response) -> str:
     (header,) = [v for k, v in response.headers.multi_items() if k.lower() == "set-cookie"]
     return header
 

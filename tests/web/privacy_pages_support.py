@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 
 from tutela.testing import OutboxMailer
@@ -64,13 +64,13 @@ def masked(html: str) -> str:
     return re.sub(r'(name="csrf" value=")[^"]*"', r'\1…"', html)
 
 
-def start(client: TestClient, email: str) -> tuple[str, httpx.Response]:
+def start(client: TestClient, email: str) -> tuple[str, httpx2.Response]:
     """Open the sign-in page and post the email; returns the form token and the code page."""
     token = csrf_of(client.get("/privacy/").text)
     return token, client.post("/privacy/sign-in", data={"csrf": token, "email": email})
 
 
-def verify(client: TestClient, token: str, challenge: str, code: str) -> httpx.Response:
+def verify(client: TestClient, token: str, challenge: str, code: str) -> httpx2.Response:
     return client.post(
         "/privacy/verify",
         data={"csrf": token, "challenge": challenge, "code": code},
@@ -88,7 +88,7 @@ def sign_in(client: TestClient, outbox: OutboxMailer, email: str) -> str:
     return csrf_of(client.get("/privacy/me").text)
 
 
-def set_cookie_headers(response: httpx.Response) -> list[str]:
+def set_cookie_headers(response: httpx2.Response) -> list[str]:
     return [v for k, v in response.headers.multi_items() if k.lower() == "set-cookie"]
 
 

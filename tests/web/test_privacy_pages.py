@@ -51,7 +51,7 @@ from tutela.web.pages import site_stylesheet
 @pytest.fixture(autouse=True)
 def _quiet_test_client(caplog: pytest.LogCaptureFixture) -> None:
     """The test client's own log lines quote URLs; what matters is what the server logs."""
-    caplog.set_level(logging.WARNING, logger="httpx")
+    caplog.set_level(logging.WARNING, logger="httpx2")
 
 
 @pytest.fixture
