@@ -550,9 +550,9 @@ def measure_tutela(
             for number in range(sizes.rounds):
                 log.print(f"{name}: round {number + 1} of {sizes.rounds}, {3 * each:.1f} s …")
                 order = ("bare", "get", "post") if number % 2 == 0 else ("post", "get", "bare")
-                for key_ in order:
-                    server, load = loads[key_]
-                    rounds.measured[key_].append(drive(client, server, load))
+                for measure in order:
+                    server, load = loads[measure]
+                    rounds.measured[measure].append(drive(client, server, load))
     return rounds, served
 
 
