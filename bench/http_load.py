@@ -575,12 +575,10 @@ def combine(measures: Sequence[Measured]) -> Measured:
     result = LoadResult(
         timing, dict(errors), sum(r.sent for r in results), sum(r.client_cpu for r in results) / n
     )
-    cpus = [m[1] for m in measures]
-    if any(c is None for c in cpus):
+    cpus = [m[1] for m in measures if m[1] is not None]
+    if len(cpus) < n:  # not read for some round (no /proc)
         return result, None
-    known = [c for c in cpus if c is not None]
-    servers = sum(c.servers for c in known) / n
-    return result, CpuUse(servers, sum(c.machine for c in known) / n)
+    return result, CpuUse(sum(c.servers for c in cpus) / n, sum(c.machine for c in cpus) / n)
 
 
 # -- reporting ---------------------------------------------------------------------------
