@@ -379,3 +379,15 @@ def test_apikey_create_list_revoke(home: Cli) -> None:
     assert unknown_key.returncode == 1 and "key_nope" in error_line(unknown_key)
     actions = [e["action"] for e in home.json("audit", "log", "--limit", "1000")]
     assert actions.count("apikey.create") == 2 and actions.count("apikey.revoke") == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_unreachable_database_is_a_one_line_error(home: Cli) -> None:
+    """No traceback, nothing from the driver (its text can quote statements): the kind of
+    failure and what to check."""
+    proc = home("audit", "verify", env={"TUTELA_DATABASE_URL": "postgresql://127.0.0.1:1/test"})
+    assert proc.returncode == 1
+    assert error_line(proc) == (
+        "error: database error (OperationalError); is the database reachable? "
+        "Set TUTELA_DEBUG=1 for details"
+    )

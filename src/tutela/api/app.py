@@ -20,9 +20,10 @@ from tutela._facade import Tutela
 from tutela.api import docs, problems
 from tutela.api.auth import KeyLookups, KeyRateLimiter, RateLimited
 from tutela.api.group_commit import GroupCommitter
-from tutela.api.middleware import BodyLimit, RequestContext
+from tutela.api.middleware import BodyLimit, RequestContext, server_log
 from tutela.api.routes import admin, consents, deid, health, privacy, requests, subjects, widget
 from tutela.config import Settings
+from tutela.core.storage.engine import UNAVAILABLE
 from tutela.web import admin_pages, privacy_center
 
 # FastAPI's native telemetry, off unless asked for (`api_telemetry`); when off, no request pays
@@ -85,6 +86,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
     app.add_exception_handler(RateLimited, _rate_limited)
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
 
     html_csp = docs.install(app)
 
@@ -144,6 +147,13 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
         f"{exc.detail}; retry later",
         headers={"Retry-After": str(exc.retry_after)},
     )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # By class only: the driver's message can quote a statement and its values.
+    request_id = request.scope.get("state", {}).get("request_id")
+    server_log.warning("database unavailable (%s) in request %s", type(exc).__name__, request_id)
+    return problems.database_unavailable()
 
 
 def from_environment() -> FastAPI:

@@ -111,6 +111,22 @@ def from_tutela_error(exc: errors.TutelaError) -> JSONResponse:
     return problem(status, slug(name), title, detail, headers=headers, **extra)
 
 
+DATABASE_RETRY_AFTER_S = 2
+
+
+def database_unavailable() -> JSONResponse:
+    """The database could not serve the request just now (see `UNAVAILABLE` in
+    core/storage/engine.py): a 503 the client may retry, never the driver's message, which
+    can quote a statement and its values."""
+    return problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database could not be used just now; retry shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
 async def tutela_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.TutelaError)
     return from_tutela_error(exc)

@@ -41,6 +41,7 @@ from tutela.cli.demo import demo
 from tutela.cli.jobs import sweep, worker
 from tutela.cli.serve import serve
 from tutela.cli.transparency import notice, ropa
+from tutela.core.storage.engine import UNAVAILABLE
 
 app = typer.Typer(
     name="tutela",
@@ -132,6 +133,10 @@ def migrate(home: HomeOption = None, as_json: JsonOption = False) -> None:
     )
 
 
+# SQLAlchemy's, and the driver's own where a statement ran straight on it (core/storage/raw.py).
+_DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, *UNAVAILABLE)
+
+
 def main() -> None:
     """Console entry point: run the app and map errors to exit codes from one table.
 
@@ -142,7 +147,7 @@ def main() -> None:
     except errors.TutelaError as exc:
         report_error(str(exc), type_name=type(exc).__name__)
         sys.exit(exit_code_for(exc))
-    except SQLAlchemyError as exc:
+    except _DATABASE_ERRORS as exc:
         if os.environ.get("TUTELA_DEBUG"):
             raise
         # The driver's text can quote statement parameters: name only the kind of failure.

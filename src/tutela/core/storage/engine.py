@@ -10,19 +10,34 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import select
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from tutela.core.storage import wire
 from tutela.errors import ConfigError
 
 logger = logging.getLogger(__name__)
+
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+)
+"""Errors saying the database cannot serve just now, not that the request or the code is
+wrong: unreachable or restarting, a connection lost, a lock or statement timeout, a
+transaction the server aborted (deadlock, serialization), the pool exhausted. Trying again
+shortly is the remedy. Raw statements (`raw.py`, `wire.py`) raise the driver's own class, the
+rest SQLAlchemy's."""
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -51,8 +66,7 @@ def create_engine_for(
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # No pre-ping (a round trip per operation); recycle instead, and a dead connection
-        # fails one operation with a database error rather than every one.
+        # No pre-ping (a round trip per operation): `_replace_closed` looks at the socket.
         # psycopg prepares nothing of its own: after each ROLLBACK it would DEALLOCATE ALL,
         # the hot statements `wire` keeps prepared too (their plans are the ones worth keeping).
         engine = create_engine(
@@ -64,8 +78,33 @@ def create_engine_for(
             connect_args={"prepare_threshold": None},
         )
         wire.keep_order(engine)
+        _replace_closed(engine)
         return engine
     raise ConfigError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
+
+
+def _replace_closed(engine: Engine) -> None:
+    """Hand out only pooled connections the server has not closed.
+
+    A restart, a failover or an ended session (`pg_terminate_backend`, an idle timeout) leaves
+    pooled connections whose server is gone: the next operation on each would fail, and with
+    it a whole group of requests. The server says so on the socket before closing it, and an
+    idle session is sent nothing else unasked (Tutela listens on no channel), so a socket with
+    input waiting at checkout holds such a notice or the end of the stream: the pool replaces
+    the connection. One `poll` with no wait, where a pre-ping would be a round trip.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: object, _proxy: object) -> None:
+        if dbapi_conn.closed or _has_input(dbapi_conn.pgconn.socket):
+            raise DisconnectionError("the server closed the connection")
+
+
+def _has_input(fd: int) -> bool:
+    """Whether `fd` has something to read (or is at its end) right now."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_engine(url: str, synchronous: str, busy_timeout_ms: int, cache_mb: int) -> Engine:
