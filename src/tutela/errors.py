@@ -48,6 +48,8 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     │   ├── KeyFileInsecure
     │   ├── KeyMismatch
     │   ├── KeyVersionInUse
+    │   ├── KeyRotationRunning          (another rotation holds the lock: one at a time)
+    │   ├── KeysManagedElsewhere        (KEKs from TUTELA_MASTER_KEY: versions change there)
     │   └── EscrowFailed                (key shares: too few, from different sets, or malformed)
     ├── StorageError
     │   ├── SchemaOutdated
@@ -434,6 +436,15 @@ class KeyMismatch(CryptoError):
 
 class KeyVersionInUse(CryptoError):
     """A key version cannot be retired while data keys are still wrapped under it."""
+
+
+class KeyRotationRunning(CryptoError):
+    """A rotation is already under way (in this or another process): one runs at a time."""
+
+
+class KeysManagedElsewhere(CryptoError):
+    """The key-encryption keys come from the environment: versions are added or removed there,
+    not by Tutela."""
 
 
 class EscrowFailed(CryptoError):

@@ -26,6 +26,8 @@ STATUS: tuple[tuple[type[errors.TutelaError], int], ...] = (
     (errors.SubjectError, 404),  # erased answers exactly like unknown
     (errors.ApiKeyNotFound, 404),
     (errors.KeyVersionInUse, 409),
+    (errors.KeyRotationRunning, 409),
+    (errors.KeysManagedElsewhere, 409),
     (errors.HomeExists, 409),
     (errors.BatchRejected, 422),
     (errors.ConsentError, 422),

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from tutela.core.crypto import KeyProvider, dek_aad, new_secret
-from tutela.errors import DecryptionFailed, KeyMismatch, KeyVersionInUse, StorageError
+from tutela.core.storage.jobs import job_lock
+from tutela.errors import (
+    DecryptionFailed,
+    KeyMismatch,
+    KeyRotationRunning,
+    KeyVersionInUse,
+    StorageError,
+)
 from tutela.vault import repository
 
 INDEX_KEY = "blind_index"
@@ -94,14 +101,44 @@ def rotate(
     batch_size: int = 1_000,
     progress: Progress | None = None,
 ) -> RotationReport:
-    """Create a new KEK version (unless `rewrap_only`) and re-wrap every key under it."""
+    """Create a new KEK version (unless `rewrap_only`) and re-wrap every key under it.
+
+    One rotation runs at a time, across processes and servers: two at once would each wrap
+    under the newest version while waiting for every key to be under its own.
+
+    Raises:
+        KeyRotationRunning: another rotation holds the lock.
+        KeysManagedElsewhere: the keys come from the environment (`rewrap_only` is the way).
+    """
+    with job_lock(engine, "key-rotation") as held:
+        if not held:
+            raise KeyRotationRunning("another key rotation is running: retry once it has finished")
+        return _rotate(engine, provider, rewrap_only, batch_size, progress)
+
+
+def _rotate(
+    engine: Engine,
+    provider: KeyProvider,
+    rewrap_only: bool,
+    batch_size: int,
+    progress: Progress | None,
+) -> RotationReport:
     version = provider.current_version() if rewrap_only else provider.new_version()
+
+    def wrap(secret: bytes, aad: bytes) -> bytes:
+        wrapped_under, wrapped = provider.wrap(secret, aad)
+        if wrapped_under != version:  # a newer version appeared meanwhile: never loop on it
+            raise KeyRotationRunning(
+                f"key version {wrapped_under} appeared during the rotation to {version}: "
+                "run 'tutela keys rotate --rewrap-only' to finish under it"
+            )
+        return wrapped
+
     with engine.begin() as conn:
         for name, (old, wrapped) in repository.system_keys(conn).items():
             if old != version:
                 secret = provider.unwrap(old, wrapped, _system_aad(name))
-                new_version, rewrapped = provider.wrap(secret, _system_aad(name))
-                repository.update_system_key(conn, name, new_version, rewrapped)
+                repository.update_system_key(conn, name, version, wrap(secret, _system_aad(name)))
         total = repository.count_keys_not_under(conn, version)
     done = 0
     if progress:
@@ -115,8 +152,7 @@ def rotate(
             for row in rows:
                 aad = dek_aad(row.subject_id, row.dek_version)
                 dek = provider.unwrap(row.kek_version, row.wrapped_dek, aad)
-                new_version, wrapped = provider.wrap(dek, aad)
-                updates.append((row.subject_id, new_version, wrapped))
+                updates.append((row.subject_id, version, wrap(dek, aad)))
             repository.rewrap(conn, updates)
         done += len(rows)
         if progress:

@@ -299,6 +299,8 @@ def update_system_key(conn: Connection, name: str, kek_version: int, wrapped: by
 
 
 def keys_not_under(conn: Connection, kek_version: int, limit: int) -> list[KeyRow]:
+    """Up to `limit` data keys wrapped under another KEK version, locked until the transaction
+    ends (PostgreSQL): a subject re-keyed meanwhile keeps its new key, not this old one."""
     query = (
         select(
             _subject.c.id, _subject.c.dek_version, _subject.c.kek_version, _subject.c.wrapped_dek
@@ -306,6 +308,7 @@ def keys_not_under(conn: Connection, kek_version: int, limit: int) -> list[KeyRo
         .where(_subject.c.kek_version != kek_version)
         .order_by(_subject.c.id)
         .limit(limit)
+        .with_for_update()
     )
     return [KeyRow(r[0], r[1], r[2], bytes(r[3])) for r in conn.execute(query)]
 

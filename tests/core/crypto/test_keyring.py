@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from tutela.core.crypto import EnvKeyProvider, FileKeyProvider, generate_key_text
-from tutela.errors import ConfigError, CryptoError, DecryptionFailed, KeyFileInsecure, KeyMismatch
+from tutela.errors import (
+    ConfigError,
+    CryptoError,
+    DecryptionFailed,
+    KeyFileInsecure,
+    KeyMismatch,
+    KeysManagedElsewhere,
+)
 from tutela.testing import InMemoryKeyProvider
 
 
@@ -72,8 +79,10 @@ def test_env_provider_parses_versions_and_highest_is_current() -> None:
     assert provider.versions() == [1, 2]
     assert provider.current_version() == 2
     assert EnvKeyProvider(k1).versions() == [1]
-    with pytest.raises(ConfigError, match="TUTELA_MASTER_KEY"):
+    with pytest.raises(KeysManagedElsewhere, match="TUTELA_MASTER_KEY"):
         provider.new_version()
+    with pytest.raises(KeysManagedElsewhere, match="remove version 1"):
+        provider.retire(1)
 
 
 @pytest.mark.parametrize(

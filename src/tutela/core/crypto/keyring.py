@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from tutela.core.crypto import _hazmat
-from tutela.errors import ConfigError, CryptoError, KeyFileInsecure, KeyMismatch
+from tutela.errors import (
+    ConfigError,
+    CryptoError,
+    KeyFileInsecure,
+    KeyMismatch,
+    KeysManagedElsewhere,
+)
 
 KEY_FILE_FORMAT = "tutela-keyring/1"
 
@@ -226,13 +232,13 @@ class EnvKeyProvider(_LocalProvider):
         super().__init__(parse_master_key(spec))
 
     def new_version(self) -> int:
-        raise ConfigError(
+        raise KeysManagedElsewhere(
             "keys come from TUTELA_MASTER_KEY: add a new version there "
             "(tutela keys generate prints one) and run 'tutela keys rotate --rewrap-only'"
         )
 
     def retire(self, version: int) -> None:
-        raise ConfigError(
+        raise KeysManagedElsewhere(
             f"keys come from TUTELA_MASTER_KEY: remove version {version} from it instead"
         )
 
