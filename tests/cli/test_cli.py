@@ -230,7 +230,7 @@ def test_bad_input_and_denials_exit_1_with_one_safe_line(home: Cli, canary: PiiC
     entries = home.json("audit", "log", "--subject", sid)
     assert entries[0]["action"] == "subject.add"
     assert sorted((e["action"], e["outcome"], e["purpose"], e["detail"]) for e in entries[1:]) == [
-        ("subject.read", "denied", "no_such_purpose", "PurposeNotInDataMap"),
+        ("subject.read", "denied", "(undeclared)", "PurposeNotInDataMap"),
         ("subject.read", "denied", "order_fulfilment", "RoleNotAllowed"),
     ]
 

@@ -3,7 +3,6 @@ that records the outcome in the audit log."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,17 +11,16 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from tutela.actor import Actor
-from tutela.core.audit import AuditEvent
+from tutela.core.audit import UNDECLARED, AuditEvent
+from tutela.core.crypto import is_random_id
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, LegalBasis
 from tutela.errors import AccessDenied, DataMapError, FieldNotAllowedForPurpose, RoleNotAllowed
 
-_SUBJECT_ID = re.compile(r"sub_[a-z2-7]{26}")
-
 
 def is_subject_id(text: str) -> bool:
     """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
-    return _SUBJECT_ID.fullmatch(text) is not None
+    return is_random_id(text, "sub")
 
 
 class ConsentCheck(Protocol):
@@ -81,7 +79,15 @@ def authorize(
             if name not in spec.fields:
                 raise FieldNotAllowedForPurpose(name, purpose)
     except (DataMapError, AccessDenied) as denial:
-        refused = Grant(actor, action, purpose, requested, needs_consent=False)
+        # Names the caller made up are not recorded: they may be anything, personal data
+        # included, and audit entries are never erased.
+        refused = Grant(
+            actor,
+            action,
+            purpose if purpose in datamap.purposes else UNDECLARED,
+            tuple(name if name in datamap.fields else UNDECLARED for name in requested),
+            needs_consent=False,
+        )
         uow.record_always(refused.event(subject_id, "denied", denial))
         raise
     return Grant(actor, action, purpose, tuple(chosen), spec.basis in _CUSTOMER_CONTROLLED)

@@ -2,6 +2,15 @@
 
 from tutela.core.audit.chain import AuditEvent, ChainedEntry, VerifyReport
 from tutela.core.audit.head import Head, HeadFile
-from tutela.core.audit.log import AuditLog
+from tutela.core.audit.log import MALFORMED_ID, UNDECLARED, AuditLog
 
-__all__ = ["AuditEvent", "AuditLog", "ChainedEntry", "Head", "HeadFile", "VerifyReport"]
+__all__ = [
+    "MALFORMED_ID",
+    "UNDECLARED",
+    "AuditEvent",
+    "AuditLog",
+    "ChainedEntry",
+    "Head",
+    "HeadFile",
+    "VerifyReport",
+]

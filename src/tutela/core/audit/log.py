@@ -13,7 +13,7 @@ from tutela.clock import Clock
 from tutela.core.audit import repository
 from tutela.core.audit.chain import AuditEvent, ChainedEntry, ChainVerifier, VerifyReport, link
 from tutela.core.audit.head import Head, HeadFile
-from tutela.core.crypto import KeyedMac
+from tutela.core.crypto import KeyedMac, is_random_id
 
 
 class AuditLog:
@@ -106,6 +106,11 @@ class AuditLog:
         self._head_file.close()
 
 
+UNDECLARED = "(undeclared)"
+"""Recorded instead of a field or purpose name a request gave that the data map does not
+declare."""
+MALFORMED_ID = "(malformed id)"
+"""Recorded instead of a subject id that does not have the shape of one."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Column widths of audit_entry (models.py): a refused request may name anything.
 _WIDTHS = {"actor": 128, "role": 64, "action": 64, "subject_id": 64, "purpose": 64, "detail": 256}
@@ -120,10 +125,15 @@ def _clean(text: str | None, width: int) -> str | None:
 
 def _storable(event: AuditEvent) -> AuditEvent:
     """The event as it can be stored on any backend: no control characters or unencodable
-    text, nothing wider than its column. Names that came from a request (an unknown purpose
-    or subject id) are recorded, not trusted."""
+    text, nothing wider than its column. A subject is named only by an id Tutela issued: a
+    request may name one with anything, personal data included, and entries are never erased
+    (callers record undeclared field and purpose names as `UNDECLARED` likewise)."""
     changes: dict[str, object] = {}
+    if event.subject_id is not None and not is_random_id(event.subject_id, "sub"):
+        changes["subject_id"] = MALFORMED_ID
     for name, width in _WIDTHS.items():
+        if name in changes:
+            continue
         text = getattr(event, name)
         cleaned = _clean(text, width)
         if cleaned is not text:

@@ -7,7 +7,9 @@ implementations, `random_id`, `new_secret`. The raw primitives are in `_hazmat`.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from functools import lru_cache
 
 from tutela.core.crypto import _hazmat
 from tutela.core.crypto.blind_index import BlindIndex
@@ -30,6 +32,16 @@ def random_id(prefix: str) -> str:
     n = int.from_bytes(_hazmat.random_bytes(16), "big") << 2  # 26 digits of 5 bits
     digits = [_BASE32[(n >> shift) & 31] for shift in range(125, -1, -5)]
     return f"{prefix}_{''.join(digits)}"
+
+
+def is_random_id(text: str, prefix: str) -> bool:
+    """Whether `text` has the shape of a `random_id(prefix)`."""
+    return _id_shape(prefix).fullmatch(text) is not None
+
+
+@lru_cache(maxsize=16)
+def _id_shape(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(prefix)}_[a-z2-7]{{26}}")
 
 
 def random_digits(count: int) -> str:
@@ -77,6 +89,7 @@ __all__ = [
     "bearer_token",
     "dek_aad",
     "generate_key_text",
+    "is_random_id",
     "mac",
     "new_secret",
     "random_digits",
