@@ -122,11 +122,14 @@ class DataMapInvalid(DataMapError):
 
 
 class FieldNotInDataMap(DataMapError):
-    """A write or read named a field the data map does not declare."""
+    """A write or read named a field the data map does not declare (`fields`: every such
+    field of the request, `field` the first)."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, *, more: Sequence[str] = ()) -> None:
         self.field = field
-        super().__init__(f"field '{field}' is not declared in the data map")
+        self.fields = (field, *more)
+        others = f" (and {len(more)} more)" if more else ""
+        super().__init__(f"field '{field}' is not declared in the data map{others}")
 
 
 class PurposeNotInDataMap(DataMapError):
@@ -161,12 +164,23 @@ class NoticeLanguageUnsupported(DataMapError):
 
 
 class ValidationFailed(TutelaError):
-    """A value does not match its field's declared type. The value itself is never quoted."""
+    """A value does not match its field's declared type. The value itself is never quoted.
 
-    def __init__(self, field: str, reason: str) -> None:
+    `problems`: every (field, reason) of the request, the first being `field` and `reason`.
+    """
+
+    _more: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, field: str, reason: str, *, more: Sequence[tuple[str, str]] = ()) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"field '{field}': {reason}")
+        self._more = tuple(more)
+        others = f" (and {len(more)} more)" if more else ""
+        super().__init__(f"field '{field}': {reason}{others}")
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        return ((self.field, self.reason), *self._more)
 
 
 @dataclass(frozen=True)
@@ -188,11 +202,11 @@ class BatchRejected(ValidationFailed):
     def __init__(self, rejected: Sequence[RejectedRow]) -> None:
         self.rejected = tuple(rejected)
         first = self.rejected[0] if self.rejected else RejectedRow(0, "", "unknown")
-        TutelaError.__init__(
-            self, f"{len(self.rejected)} row(s) rejected, nothing stored; first: {first}"
-        )
+        rows = len({r.row for r in self.rejected})
+        TutelaError.__init__(self, f"{rows} row(s) rejected, nothing stored; first: {first}")
         self.field = first.field
         self.reason = first.reason
+        self._more = tuple((r.field, r.reason) for r in self.rejected[1:])
 
 
 # -- subjects ------------------------------------------------------------------------------

@@ -588,3 +588,80 @@ def test_a_body_that_is_not_utf8_gets_a_documented_status(
     )
     assert_problem(response, response.status_code)
     assert str(response.status_code) in documented
+
+
+def test_json_nested_beyond_the_decoder_is_a_422_not_a_crash(
+    client: TestClient, keys: dict[str, Key]
+) -> None:
+    """The JSON decoder recurses once per level: a body nested deeper than Python's recursion
+    limit is refused like any other undecodable body."""
+    deep = "[" * 20_000 + "]" * 20_000
+    created = client.post(
+        "/v1/subjects",
+        content=f'{{"name": {deep}}}',
+        headers={**keys["admin"].headers, "content-type": "application/json"},
+    )
+    body = assert_problem(created, 422)
+    assert body["type"] == "urn:tutela:problem:request-invalid"
+    assert body["errors"] == [{"in": "body", "pointer": "", "detail": "JSON nested too deeply"}]
+
+    imported = client.post(
+        "/v1/subjects:import",
+        content=f'{{"name": "Ann Example"}}\n{{"name": {deep}}}\n',
+        headers=keys["admin"].headers,
+    )
+    body = assert_problem(imported, 422)
+    assert body["errors"] == [{"pointer": "/1", "detail": "is nested too deeply"}]
+
+
+def test_every_bad_field_of_a_body_gets_its_own_pointer(
+    client: TestClient, keys: dict[str, Key], canary: PiiCanary
+) -> None:
+    """Undeclared fields first (the body's shape), then every invalid or missing value: a
+    client fixes a request in one round, not one field per try."""
+    headers = keys["admin"].headers
+    typed = canary.customer()
+    canary.values.append(typed["email"])
+    undeclared = client.post(
+        "/v1/subjects", json={"ssn": typed["email"], "dob": "1990", "name": "A"}, headers=headers
+    )
+    body = assert_problem(undeclared, 422)
+    assert body["type"] == "urn:tutela:problem:field-not-in-data-map"
+    assert [e["pointer"] for e in body["errors"]] == ["/ssn", "/dob"]
+
+    invalid = client.post(
+        "/v1/subjects",
+        json={"name": "A", "phone": "no digits", "date_of_birth": "1990"},
+        headers=headers,
+    )
+    body = assert_problem(invalid, 422)
+    assert body["type"] == "urn:tutela:problem:validation-failed"
+    assert {e["pointer"]: e["detail"] for e in body["errors"]} == {
+        "/phone": "is not a parseable phone number",
+        "/date_of_birth": "is not a real date in the form YYYY-MM-DD",
+        "/email": "is required",
+    }
+
+    imported = client.post(
+        "/v1/subjects:import",
+        content=b'{"email": "a@shop.example"}\n{"email": "bad", "date_of_birth": "x"}\n',
+        headers=headers,
+    )
+    body = assert_problem(imported, 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/1/email", "/1/date_of_birth"]
+    assert body["detail"].startswith("1 row(s) rejected")
+    assert canary.leaks([undeclared.text, invalid.text, imported.text]) == []
+
+
+def test_a_bad_search_value_is_pointed_at_where_the_body_holds_it(
+    client: TestClient, keys: dict[str, Key]
+) -> None:
+    headers = keys["admin"].headers
+    find = {"field": "email", "purpose": "order_fulfilment"}
+    wrong_form = client.post("/v1/subjects:find", json={**find, "value": "x"}, headers=headers)
+    body = assert_problem(wrong_form, 422)
+    assert body["errors"] == [{"pointer": "/value", "detail": "is not a valid email address"}]
+
+    wrong_type = client.post("/v1/subjects:find", json={**find, "value": {}}, headers=headers)
+    body = assert_problem(wrong_type, 422)
+    assert {e["pointer"] for e in body["errors"]} == {"/value"}

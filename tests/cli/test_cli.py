@@ -369,13 +369,20 @@ def test_apikey_create_list_revoke(home: Cli) -> None:
     statuses = {k["id"]: k["status"] for k in home.json("apikey", "list")}
     assert statuses[created["id"]] == "revoked"
 
-    unknown_role, bad_expiry, unknown_key = parallel(
+    unknown_role, bad_expiry, never, forever, unknown_key = parallel(
         lambda: home("apikey", "create", "--name", "x", "--role", "nobody"),
         lambda: home("apikey", "create", "--name", "x", "--role", "admin", "--expires", "soon"),
+        lambda: home("apikey", "create", "--name", "x", "--role", "admin", "--expires", "0d"),
+        lambda: home("apikey", "create", "--name", "x", "--role", "admin", "--expires", "3661d"),
         lambda: home("apikey", "revoke", "key_nope"),
     )
     assert unknown_role.returncode == 1 and "'nobody'" in error_line(unknown_role)
     assert bad_expiry.returncode == 2
+    for refused in (never, forever):  # 0d would have read as "never expires"
+        assert refused.returncode == 1
+        assert error_line(refused) == (
+            "error: field 'expires': must be a positive lifetime of at most ten years"
+        )
     assert unknown_key.returncode == 1 and "key_nope" in error_line(unknown_key)
     actions = [e["action"] for e in home.json("audit", "log", "--limit", "1000")]
     assert actions.count("apikey.create") == 2 and actions.count("apikey.revoke") == 1

@@ -77,8 +77,9 @@ async def json_object(request: Request) -> dict[str, Any]:
     `application/*+json`) holding an object.
 
     Raises:
-        RequestValidationError: no body, a body that is not JSON text (with the offset), or
-            JSON that is not an object; the body itself is never quoted.
+        RequestValidationError: no body, a body that is not JSON text (with the offset), JSON
+            nested too deeply to decode, or JSON that is not an object; the body itself is
+            never quoted.
         HTTPException: 400, a body that cannot be decoded at all (not UTF-8).
     """
     body = await request.body()
@@ -98,6 +99,8 @@ async def json_object(request: Request) -> dict[str, Any]:
                     }
                 ]
             ) from None
+        except RecursionError:  # the decoder recurses once per level of nesting
+            raise _body_error("json_invalid", "JSON nested too deeply") from None
         except ValueError:  # not text at all
             raise HTTPException(400, "There was an error parsing the body") from None
         if isinstance(value, dict):

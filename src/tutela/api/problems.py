@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tutela import errors
 
 MEDIA_TYPE = "application/problem+json"
+_UNION_MEMBER = re.compile(r"str|int|float|bool|bytes|none|[a-z-]+\[.*\]")
 
 # First match wins: order leaves before their bases.
 STATUS: tuple[tuple[type[errors.TutelaError], int], ...] = (
@@ -103,9 +104,9 @@ def from_tutela_error(exc: errors.TutelaError) -> JSONResponse:
             for r in exc.rejected
         ]
     elif isinstance(exc, errors.ValidationFailed):
-        extra["errors"] = [{"pointer": pointer(exc.field), "detail": exc.reason}]
+        extra["errors"] = [{"pointer": pointer(f), "detail": r} for f, r in exc.problems]
     elif isinstance(exc, errors.FieldNotInDataMap):
-        extra["errors"] = [{"pointer": pointer(exc.field), "detail": "is not declared"}]
+        extra["errors"] = [{"pointer": pointer(f), "detail": "is not declared"} for f in exc.fields]
     detail = str(exc) if status < 500 else "the server could not complete the request"
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     name = type(exc).__name__
@@ -139,13 +140,15 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, RequestValidationError)
     pointers = []
     for error in exc.errors():
-        where = [str(p) for p in error.get("loc", ())]
+        # Pydantic names the member of a union it tried (`str`, `list[str]`) in the location:
+        # not a part of the request, so not a part of the pointer.
+        where = [str(p) for p in error.get("loc", ()) if not _UNION_MEMBER.fullmatch(str(p))]
         source = where[0] if where else "body"
         if error.get("type") == "json_invalid":
             where = where[:1]  # the rest is a character offset, not a JSON pointer
-        pointers.append(
-            {"in": source, "pointer": pointer(*where[1:]), "detail": error.get("msg", "")}
-        )
+        entry = {"in": source, "pointer": pointer(*where[1:]), "detail": error.get("msg", "")}
+        if entry not in pointers:
+            pointers.append(entry)
     return problem(
         422,
         "request-invalid",

@@ -30,8 +30,11 @@ from tutela.errors import (
     ApiKeyNotFound,
     ApiKeyRevoked,
     RoleNotInDataMap,
+    ValidationFailed,
 )
 
+# A key meant to last is created without an expiry; a lifetime is for keys that should end.
+MAX_LIFETIME = timedelta(days=3_660)
 _KEY_TEXT = re.compile(r"tk_([a-z2-7]{26})_([A-Za-z0-9_-]{43})")
 
 
@@ -85,9 +88,13 @@ def create(
 
     Raises:
         RoleNotInDataMap: the role is neither declared nor `admin`.
+        ValidationFailed: `expires_in` is not positive, or over ten years.
     """
     if role != ADMIN_ROLE and role not in datamap.roles:
         raise RoleNotInDataMap(role)
+    if expires_in is not None and not timedelta(0) < expires_in <= MAX_LIFETIME:
+        # Zero would read as "never expires", a negative lifetime as "already expired".
+        raise ValidationFailed("expires", "must be a positive lifetime of at most ten years")
     key_id = random_id("key")
     secret = base64.urlsafe_b64encode(new_secret()).decode().rstrip("=")
     now = clock.now()
@@ -97,7 +104,7 @@ def create(
         role=role,
         secret_hash=_digest(secret),
         created_at=now,
-        expires_at=now + expires_in if expires_in else None,
+        expires_at=None if expires_in is None else now + expires_in,
         revoked_at=None,
     )
     repository.add(uow.conn, row)

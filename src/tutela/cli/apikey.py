@@ -37,7 +37,7 @@ def create(
     name: Annotated[str, typer.Option("--name", help="What the key is for (shown in listings).")],
     role: Annotated[str, typer.Option("--role", help="A data map role, or admin.")],
     expires: Annotated[
-        str | None, typer.Option("--expires", help="Lifetime: 30m, 12h, 90d, 2w.")
+        str | None, typer.Option("--expires", help="Lifetime, up to 3660d: 30m, 12h, 90d, 2w.")
     ] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,

@@ -108,7 +108,7 @@ def import_(
     if report.rejected:
         if not skip_invalid:
             stderr.print(
-                f"[bold red]error:[/] {len(report.rejected)} row(s) rejected; nothing stored"
+                f"[bold red]error:[/] {report.rejected_rows} row(s) rejected; nothing stored"
             )
         raise typer.Exit(1)
 

@@ -29,9 +29,10 @@ class PolicyInvalid(ValidationFailed):
         problems: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.field, self.reason, self.source = location, reason, source
-        self.problems = tuple(problems) or ((location, reason),)
+        # `problems`, when given, starts with (location, reason).
+        self._more = tuple(problems)[1:]
         where = f"{source}: {location}" if location else source
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        more = f" (and {len(self._more)} more)" if self._more else ""
         TutelaError.__init__(self, f"{where}: {reason}{more}")
 
 

@@ -27,7 +27,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportReport:
-    """What an import did: stored ids count, rejected rows, whether anything was written."""
+    """What an import did: stored ids count, rejected rows (one entry per bad field, so a row
+    may appear more than once), whether anything was written."""
 
     total: int = 0
     stored: int = 0
@@ -37,6 +38,10 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({r.row for r in self.rejected})
 
 
 def read_rows(path: Path, fmt: str | None = None) -> Iterator[Row]:
@@ -69,6 +74,9 @@ def _json_rows(lines: Iterable[str]) -> Iterator[Row]:
         except json.JSONDecodeError:
             yield number, None, "is not valid JSON"
             continue
+        except RecursionError:  # the decoder recurses once per level of nesting
+            yield number, None, "is nested too deeply"
+            continue
         if not isinstance(values, dict):
             yield number, None, "is not a JSON object"
             continue
@@ -99,10 +107,11 @@ def parse_json_lines(body: bytes) -> list[Mapping[str, Any]]:
     return rows
 
 
-def rejection(number: int, exc: ValidationFailed | FieldNotInDataMap) -> RejectedRow:
+def rejections(number: int, exc: ValidationFailed | FieldNotInDataMap) -> list[RejectedRow]:
+    """Row `number`'s problems, one per bad field."""
     if isinstance(exc, FieldNotInDataMap):
-        return RejectedRow(number, exc.field, "is not declared in the data map")
-    return RejectedRow(number, exc.field, exc.reason)
+        return [RejectedRow(number, f, "is not declared in the data map") for f in exc.fields]
+    return [RejectedRow(number, f, reason) for f, reason in exc.problems]
 
 
 def import_file(
@@ -133,7 +142,7 @@ def import_file(
             report.rejected.extend(exc.rejected)
             bad.add(number)
         except (ValidationFailed, FieldNotInDataMap) as exc:
-            report.rejected.append(rejection(number, exc))
+            report.rejected.extend(rejections(number, exc))
             bad.add(number)
         if progress and number % 500 == 0:
             progress("check", number, 0)
@@ -141,7 +150,7 @@ def import_file(
         progress("check", report.total, report.total)
     if report.rejected and not skip_invalid:
         return report
-    good = report.total - len(report.rejected)
+    good = report.total - len(bad)
     batch: list[Mapping[str, Any]] = []
     rows = (v for n, v, _ in read_rows(path, fmt) if n not in bad and v is not None)
     for values in rows:

@@ -35,7 +35,7 @@ from tutela.errors import (
 from tutela.vault import record, repository
 from tutela.vault.access import ConsentCheck, Grant, authorize, is_subject_id
 from tutela.vault.erasure import Erasure
-from tutela.vault.importing import rejection
+from tutela.vault.importing import rejections
 from tutela.vault.values import ValueRules, decode, encode
 
 Record = dict[str, JsonValue]
@@ -108,7 +108,7 @@ class Vault(Erasure):
             try:
                 validated.append(self._validate(row, partial=False))
             except (ValidationFailed, FieldNotInDataMap) as exc:
-                rejected.append(rejection(number, exc))
+                rejected.extend(rejections(number, exc))
         if rejected:
             raise BatchRejected(rejected)
         now = self._clock.now()  # one timestamp for the batch (converted once on SQLite)
@@ -401,17 +401,31 @@ class Vault(Erasure):
     def _validate(
         self, values: Mapping[str, Any], *, partial: bool
     ) -> dict[str, tuple[JsonValue, str | None]]:
+        """Each value normalised, with its blind-index text.
+
+        Raises:
+            FieldNotInDataMap: naming every undeclared field (checked before any value).
+            ValidationFailed: naming every invalid or missing required value.
+        """
+        declared = self.datamap.fields
+        undeclared = [name for name in values if name not in declared]
+        if undeclared:
+            raise FieldNotInDataMap(undeclared[0], more=undeclared[1:])
         prepared: dict[str, tuple[JsonValue, str | None]] = {}
+        problems: list[tuple[str, str]] = []
         for name, raw in values.items():
-            spec = self.datamap.field(name)
             if raw is None:
                 continue
-            normalised = self._rules.normalise(name, spec, raw)
+            try:
+                normalised = self._rules.normalise(name, declared[name], raw)
+            except ValidationFailed as exc:
+                problems.append((exc.field, exc.reason))
+                continue
             prepared[name] = (normalised.value, normalised.index_text)
         if not partial:
-            for name in self._required:
-                if name not in prepared:
-                    raise ValidationFailed(name, "is required")
+            problems += [(n, "is required") for n in self._required if values.get(n) is None]
+        if problems:
+            raise ValidationFailed(*problems[0], more=problems[1:])
         return prepared
 
     def _prepare(

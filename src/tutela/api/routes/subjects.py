@@ -20,6 +20,7 @@ from tutela.api.schemas import (
     SubjectValues,
 )
 from tutela.datamap import Permission
+from tutela.errors import ValidationFailed
 from tutela.vault.importing import parse_json_lines
 
 router = APIRouter(prefix="/v1", tags=["subjects"])
@@ -150,14 +151,17 @@ async def erase_subject(subject_id: SubjectId, caller: CallerDep) -> Response:
 async def find_subjects(query: FindRequest, caller: CallerDep) -> FindResult:
     """Ids of subjects whose searchable field equals the value; nothing is decrypted."""
     vault, actor = caller.vault, caller.actor
-    ids = await caller.call_together(
-        vault.find,
-        query.field,
-        query.value,
-        purpose=query.purpose,
-        role=actor.role,
-        actor_id=actor.id,
-    )
+    try:
+        ids = await caller.call_together(
+            vault.find,
+            query.field,
+            query.value,
+            purpose=query.purpose,
+            role=actor.role,
+            actor_id=actor.id,
+        )
+    except ValidationFailed as exc:  # the value is the body's `value`, whatever its field
+        raise ValidationFailed("value", exc.reason) from None
     return FindResult(field=query.field, ids=ids)
 
 
