@@ -362,7 +362,7 @@ class Served:
     name: str
     base_url: str
     stderr_path: Path
-    problems: int = field(default=0)  # tracebacks and ERROR lines in its stderr, after the run
+    problems: int = field(default=0)  # tracebacks and error lines in its stderr, after the run
 
     def worker_pids(self) -> list[int]:
         text = self.stderr_path.read_text("utf-8", errors="replace")
@@ -449,9 +449,18 @@ def serving(
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=STOP_TIMEOUT_S)
         text = served.stderr_path.read_text("utf-8", errors="replace")
-        served.problems = text.count("Traceback") + sum(
-            line.startswith("ERROR") for line in text.splitlines()
-        )
+        served.problems = text.count("Traceback") + sum(map(_is_error, text.splitlines()))
+
+
+def _is_error(line: str) -> bool:
+    """An error line of uvicorn's plain log (the bare app) or of Tutela's JSON log."""
+    if line.startswith("ERROR"):
+        return True
+    if not line.startswith("{"):
+        return False
+    with suppress(ValueError):
+        return json.loads(line).get("level") in ("ERROR", "CRITICAL")
+    return False
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], served: Served, ready_path: str) -> None:

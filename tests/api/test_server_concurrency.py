@@ -268,6 +268,12 @@ def test_two_workers_under_concurrent_writes_lose_nothing(
     assert exit_status == 0, f"server exit status {exit_status}:\n{stderr}"
     assert "Traceback" not in stderr, stderr
     assert not canary.leaks([stderr]), "canary value in the server's stderr"
+    # The server's own messages (uvicorn's, the supervisor's, Tutela's): one JSON object each.
+    server_lines = [json.loads(line) for line in stderr.splitlines()]
+    assert {frozenset(e) for e in server_lines} == {
+        frozenset({"time", "level", "logger", "message"})
+    }
+    assert any(e["message"] == "Application startup complete." for e in server_lines)
 
     # Both workers did work (a worker that served requests burns well over 0.1 s of CPU).
     if None not in cpu_before.values() and None not in cpu_after.values():

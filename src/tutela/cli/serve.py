@@ -17,7 +17,8 @@ PortOption = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port 
 
 
 def log_config() -> dict[str, Any]:
-    """Uvicorn's own messages plus Tutela's one-JSON-line-per-request access log on stdout.
+    """Tutela's one-JSON-line-per-request access log on stdout; uvicorn's and Tutela's other
+    messages on stderr, one JSON object each (`tutela.api.logs`).
 
     Uvicorn's access log is off: it would print paths, which can hold subject ids.
     """
@@ -26,7 +27,7 @@ def log_config() -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {
             "plain": {"format": "%(message)s"},
-            "server": {"format": "%(levelname)s %(name)s: %(message)s"},
+            "server": {"()": "tutela.api.logs.JsonLines"},
         },
         "handlers": {
             "access": {
@@ -42,6 +43,7 @@ def log_config() -> dict[str, Any]:
         },
         "loggers": {
             "tutela.api.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+            "tutela": {"handlers": ["server"], "level": "INFO", "propagate": False},
             "uvicorn": {"handlers": ["server"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"level": "INFO"},
         },
