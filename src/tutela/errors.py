@@ -22,6 +22,7 @@ interfaces' mappers (CLI exit codes, later the API's problem+json) catch the roo
     ├── Unauthenticated                 (no usable API key: HTTP 401)
     │   ├── ApiKeyMissing
     │   ├── ApiKeyInvalid
+    │   ├── ApiKeyAmbiguous             (more than one Authorization header)
     │   ├── ApiKeyExpired
     │   └── ApiKeyRevoked
     ├── AccessDenied                    (every denial is audited)
@@ -259,6 +260,13 @@ class ApiKeyInvalid(Unauthenticated):
 
     def __init__(self) -> None:
         super().__init__("the API key is not valid")
+
+
+class ApiKeyAmbiguous(Unauthenticated):
+    """More than one Authorization header: which one a proxy checked is anyone's guess."""
+
+    def __init__(self) -> None:
+        super().__init__("a request must carry exactly one Authorization header")
 
 
 class ApiKeyExpired(Unauthenticated):

@@ -277,6 +277,20 @@ def test_malformed_unknown_and_wrong_secret_keys_get_one_answer(
     assert bodies[0]["type"] == "urn:tutela:problem:api-key-invalid"
 
 
+def test_two_authorization_headers_are_refused_even_if_one_key_is_good(
+    client: TestClient, keys: dict[str, Key]
+) -> None:
+    """A proxy and the service could each read a different one: neither is trusted."""
+    good = keys["admin"].headers["Authorization"]
+    for second in (good, "Bearer tk_unknown"):
+        response = client.get(
+            "/v1/datamap", headers=[("Authorization", good), ("Authorization", second)]
+        )
+        body = assert_problem(response, 401)
+        assert body["type"] == "urn:tutela:problem:api-key-ambiguous"
+    assert client.get("/v1/datamap", headers={"Authorization": good}).status_code == 200
+
+
 # -- one key per role ------------------------------------------------------------------------
 
 

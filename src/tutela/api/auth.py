@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection
 from tutela._facade import Tutela
 from tutela.actor import Actor
 from tutela.api.group_commit import GroupCommitter
-from tutela.errors import ApiKeyMissing
+from tutela.errors import ApiKeyAmbiguous, ApiKeyMissing
 from tutela.vault.service import Record
 
 T = TypeVar("T")
@@ -194,6 +194,8 @@ class ApiKeyAuth(HTTPBearer):
         scheme, key_text = get_authorization_scheme_param(request.headers.get("authorization"))
         if scheme.lower() != "bearer" or not key_text:
             raise ApiKeyMissing()
+        if len(request.headers.getlist("authorization")) > 1:
+            raise ApiKeyAmbiguous()
         vault: Tutela = request.app.state.tutela
         actor = vault.recently_authenticated(key_text)
         if actor is None:
