@@ -665,3 +665,17 @@ def test_a_bad_search_value_is_pointed_at_where_the_body_holds_it(
     wrong_type = client.post("/v1/subjects:find", json={**find, "value": {}}, headers=headers)
     body = assert_problem(wrong_type, 422)
     assert {e["pointer"] for e in body["errors"]} == {"/value"}
+
+
+@pytest.mark.parametrize("fields", [",,,", "email,,name", "email,", ""])
+def test_a_field_list_with_an_empty_name_is_a_422_not_every_field(
+    client: TestClient, tutela: Tutela, keys: dict[str, Key], canary: PiiCanary, fields: str
+) -> None:
+    sid = tutela.add(canary.customer())
+    response = client.get(
+        f"/v1/subjects/{sid}",
+        params={"purpose": "order_fulfilment", "fields": fields},
+        headers=keys["admin"].headers,
+    )
+    body = assert_problem(response, 422)
+    assert [(e["in"], e["pointer"]) for e in body["errors"]] == [("query", "/fields")]

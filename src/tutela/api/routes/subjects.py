@@ -98,7 +98,12 @@ class ReadParameters(Parameters):
     in_path = frozenset({"subject_id"})
     subject_id: str = Field(min_length=1, max_length=64, description="An opaque subject id.")
     purpose: str = Field(min_length=1, max_length=63)
-    fields: str | None = Field(None, max_length=2000, description="Comma-separated field names.")
+    fields: str | None = Field(
+        None,
+        max_length=2000,
+        pattern=r"^[^,]+(,[^,]+)*$",  # no empty name: `fields=,` is a mistake, not "all"
+        description="Comma-separated field names (all the purpose's fields if absent).",
+    )
 
 
 async def read_subject(request: Request) -> Response:
