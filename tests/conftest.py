@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,6 +49,30 @@ def postgres_admin() -> Iterator[sa.Engine]:
         )
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def end_pooled_sessions(postgres_admin: sa.Engine) -> Callable[[sa.Engine, int], list[int]]:
+    """`end_pooled_sessions(engine, n)`: fill `engine`'s pool with `n` connections, then end
+    their PostgreSQL sessions as a restart does (`pg_terminate_backend`); returns their pids
+    once the server has closed them all. Only those sessions: other tests run alongside."""
+
+    def end(engine: sa.Engine, count: int) -> list[int]:
+        with ExitStack() as stack:
+            conns = [stack.enter_context(engine.connect()) for _ in range(count)]
+            pids = [int(c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()) for c in conns]
+        alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)")
+        with postgres_admin.connect() as admin:
+            admin.execute(
+                sa.text("SELECT pg_terminate_backend(p) FROM unnest(:p) AS p"), {"p": pids}
+            )
+            deadline = time.monotonic() + 10
+            while admin.execute(alive, {"p": pids}).scalar_one():
+                assert time.monotonic() < deadline, "the server did not end the sessions"
+                time.sleep(0.02)
+        return pids
+
+    return end
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

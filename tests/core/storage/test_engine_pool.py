@@ -5,7 +5,7 @@ not handed to an operation that would fail with it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
@@ -32,23 +32,13 @@ def _pids(engine: sa.Engine, count: int) -> list[int]:
         return [int(conn.execute(_PID).scalar_one()) for conn in conns]
 
 
-def _end_sessions(admin: sa.Engine, pids: list[int]) -> None:
-    """End the sessions as the server would on a restart, and wait until they are gone."""
-    with admin.connect() as conn:
-        for pid in pids:
-            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        deadline = time.monotonic() + 10
-        alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
-        while conn.execute(alive, {"pids": pids}).scalar_one():
-            assert time.monotonic() < deadline, "the server did not end the sessions"
-            time.sleep(0.02)
+EndSessions = Callable[[sa.Engine, int], list[int]]
 
 
 def test_a_connection_whose_session_ended_is_replaced_at_checkout(
-    engine: sa.Engine, postgres_admin: sa.Engine
+    engine: sa.Engine, end_pooled_sessions: EndSessions
 ) -> None:
-    pids = _pids(engine, 3)
-    _end_sessions(postgres_admin, pids)
+    pids = end_pooled_sessions(engine, 3)
 
     after = _pids(engine, 3)  # every statement runs: none of them met a dead connection
 
@@ -56,12 +46,11 @@ def test_a_connection_whose_session_ended_is_replaced_at_checkout(
 
 
 def test_a_restart_of_the_whole_pool_loses_no_operation(
-    engine: sa.Engine, postgres_admin: sa.Engine
+    engine: sa.Engine, end_pooled_sessions: EndSessions
 ) -> None:
     """Every pooled connection ended at once (as a server restart does): each operation after
     it gets a live one, one after another, with no error in between."""
-    pids = _pids(engine, 5)
-    _end_sessions(postgres_admin, pids)
+    end_pooled_sessions(engine, 5)
 
     for _ in range(10):
         with engine.connect() as conn:
