@@ -678,4 +678,10 @@ def test_a_field_list_with_an_empty_name_is_a_422_not_every_field(
         headers=keys["admin"].headers,
     )
     body = assert_problem(response, 422)
-    assert [(e["in"], e["pointer"]) for e in body["errors"]] == [("query", "/fields")]
+    assert [(e["in"], e["pointer"], e["detail"]) for e in body["errors"]] == [
+        (
+            "query",
+            "/fields",
+            "Value error, must list field names separated by commas, none of them empty",
+        )
+    ]

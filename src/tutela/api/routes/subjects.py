@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from tutela.api.auth import BEARER, CallerDep, call, current_caller
@@ -101,9 +101,16 @@ class ReadParameters(Parameters):
     fields: str | None = Field(
         None,
         max_length=2000,
-        pattern=r"^[^,]+(,[^,]+)*$",  # no empty name: `fields=,` is a mistake, not "all"
         description="Comma-separated field names (all the purpose's fields if absent).",
     )
+
+    @field_validator("fields")
+    @classmethod
+    def _names_something(cls, value: str | None) -> str | None:
+        # `fields=` or `fields=a,,b` is a mistake, never a request for every field.
+        if value is not None and not all(part.strip() for part in value.split(",")):
+            raise ValueError("must list field names separated by commas, none of them empty")
+        return value
 
 
 async def read_subject(request: Request) -> Response:
