@@ -19,14 +19,13 @@ from tutela.apikeys import ApiKeyInfo
 from tutela.clock import Clock
 from tutela.config import Settings
 from tutela.core.audit import AuditEvent, AuditLog, ChainedEntry, VerifyReport
-from tutela.core.crypto import KeyProvider
+from tutela.core.crypto import KeyProvider, is_subject_id
 from tutela.core.storage import migrate as migrations
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, Permission, require
 from tutela.errors import TutelaError
 from tutela.vault import RotationReport
 from tutela.vault import keys as vault_keys
-from tutela.vault.access import is_subject_id
 
 SDK = "sdk"
 Progress = Callable[[int, int], None]

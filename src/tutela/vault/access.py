@@ -12,15 +12,9 @@ from sqlalchemy import Connection
 
 from tutela.actor import Actor
 from tutela.core.audit import UNDECLARED, AuditEvent
-from tutela.core.crypto import is_random_id
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, LegalBasis
 from tutela.errors import AccessDenied, DataMapError, FieldNotAllowedForPurpose, RoleNotAllowed
-
-
-def is_subject_id(text: str) -> bool:
-    """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
-    return is_random_id(text, "sub")
 
 
 class ConsentCheck(Protocol):

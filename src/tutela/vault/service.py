@@ -14,7 +14,14 @@ from typing import Any
 from tutela.actor import Actor
 from tutela.clock import Clock
 from tutela.core.audit import AuditEvent
-from tutela.core.crypto import BlindIndex, DataKey, KeyProvider, dek_aad, random_id
+from tutela.core.crypto import (
+    BlindIndex,
+    DataKey,
+    KeyProvider,
+    dek_aad,
+    is_subject_id,
+    new_subject_id,
+)
 from tutela.core.storage.raw import before_begin
 from tutela.core.uow import UnitOfWork
 from tutela.datamap import DataMap, Permission, apply_mask, require
@@ -33,7 +40,7 @@ from tutela.errors import (
     ValidationFailed,
 )
 from tutela.vault import record, repository
-from tutela.vault.access import ConsentCheck, Grant, authorize, is_subject_id
+from tutela.vault.access import ConsentCheck, Grant, authorize
 from tutela.vault.erasure import Erasure
 from tutela.vault.importing import rejections
 from tutela.vault.values import ValueRules, decode, encode
@@ -127,7 +134,7 @@ class Vault(Erasure):
     def _seal_validated(
         self, validated: dict[str, tuple[JsonValue, str | None]], at: datetime
     ) -> NewSubject:
-        subject_id = random_id("sub")
+        subject_id = new_subject_id()
         plaintexts, digests = self._prepare(validated)
         return NewSubject(
             subject_id,
@@ -164,7 +171,7 @@ class Vault(Erasure):
     def add_visitor(self, uow: UnitOfWork, actor: Actor) -> str:
         """A subject that holds no values yet: a website visitor whose consent choices are
         recorded before anything about them is collected. The caller checks permissions."""
-        subject_id = random_id("sub")
+        subject_id = new_subject_id()
         repository.insert_subjects(
             uow.conn, [self._new_subject(subject_id, {}, {}, self._clock.now())]
         )

@@ -13,7 +13,7 @@ from tutela.clock import Clock
 from tutela.core.audit import repository
 from tutela.core.audit.chain import AuditEvent, ChainedEntry, ChainVerifier, VerifyReport, link
 from tutela.core.audit.head import Head, HeadFile
-from tutela.core.crypto import KeyedMac, is_random_id
+from tutela.core.crypto import KeyedMac, is_subject_id
 
 
 class AuditLog:
@@ -129,7 +129,7 @@ def _storable(event: AuditEvent) -> AuditEvent:
     request may name one with anything, personal data included, and entries are never erased
     (callers record undeclared field and purpose names as `UNDECLARED` likewise)."""
     changes: dict[str, object] = {}
-    if event.subject_id is not None and not is_random_id(event.subject_id, "sub"):
+    if event.subject_id is not None and not is_subject_id(event.subject_id):
         changes["subject_id"] = MALFORMED_ID
     for name, width in _WIDTHS.items():
         if name in changes:

@@ -39,6 +39,15 @@ def is_random_id(text: str, prefix: str) -> bool:
     return _id_shape(prefix).fullmatch(text) is not None
 
 
+def new_subject_id() -> str:
+    return random_id("sub")
+
+
+def is_subject_id(text: str) -> bool:
+    """Whether `text` has the shape of a subject id (others cannot exist: no need to ask)."""
+    return is_random_id(text, "sub")
+
+
 @lru_cache(maxsize=16)
 def _id_shape(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(prefix)}_[a-z2-7]{{26}}")
@@ -90,8 +99,10 @@ __all__ = [
     "dek_aad",
     "generate_key_text",
     "is_random_id",
+    "is_subject_id",
     "mac",
     "new_secret",
+    "new_subject_id",
     "random_digits",
     "random_id",
     "signature_valid",
